@@ -1,0 +1,97 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+
+	"github.com/spf13/cobra"
+	"golang.org/x/term"
+
+	"github.com/procsql/procsql/engine"
+	"github.com/procsql/procsql/output"
+	"github.com/procsql/procsql/source"
+)
+
+// app holds the streams and global flag values that every command uses.
+type app struct {
+	stdin  io.Reader
+	stdout io.Writer
+	stderr io.Writer
+
+	procRoot string
+	format   string
+}
+
+func newApp(stdin io.Reader, stdout, stderr io.Writer) *app {
+	return &app{stdin: stdin, stdout: stdout, stderr: stderr}
+}
+
+// run parses args and runs the selected command.
+func (a *app) run(ctx context.Context, args []string) error {
+	root := a.rootCommand()
+	root.SetArgs(args)
+	root.SetIn(a.stdin)
+	root.SetOut(a.stdout)
+	root.SetErr(a.stderr)
+	return root.ExecuteContext(ctx)
+}
+
+func (a *app) rootCommand() *cobra.Command {
+	root := &cobra.Command{
+		Use:   "procsql",
+		Short: "Query a Linux host's /proc with SQL",
+		Long: `procsql turns /proc into SQL tables: processes, fds, environ, maps, modules,
+sockets, process_sockets, system and meminfo. Rows are read when a query runs,
+and each query reads every /proc file once, so a join sees one version of each process.
+
+With no command, procsql opens the interactive shell.`,
+		Example: `  procsql query "SELECT pid, name, exe FROM processes WHERE exe_deleted = 1"
+  procsql --format json query "SELECT * FROM sockets WHERE state = 'LISTEN'"
+  procsql --proc /host/proc shell`,
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		Args:          cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return a.runShell(cmd.Context())
+		},
+	}
+	flags := root.PersistentFlags()
+	flags.StringVar(&a.procRoot, "proc", "/proc", "procfs root `directory` to read: /proc, another procfs mount such as /host/proc, or a copied tree")
+	flags.StringVar(&a.format, "format", "", "output `format`: "+strings.Join(output.Formats, ", ")+" (default table on a terminal, csv otherwise)")
+	root.PersistentPreRunE = func(cmd *cobra.Command, args []string) error {
+		if a.format != "" {
+			return output.CheckFormat(a.format)
+		}
+		a.format = "csv"
+		if f, ok := a.stdout.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+			a.format = "table"
+		}
+		return nil
+	}
+	root.AddCommand(a.queryCommand(), a.shellCommand())
+	return root
+}
+
+// openEngine opens the source named by the global flags.
+func (a *app) openEngine() (*engine.Engine, error) {
+	src, err := source.NewDir(a.procRoot)
+	if err != nil {
+		return nil, err
+	}
+	return engine.New(src), nil
+}
+
+// writeResult prints a result and then, on stderr, one line about the reads
+// that failed and left columns NULL.
+func (a *app) writeResult(res *engine.Result, format string) error {
+	if err := output.Write(a.stdout, format, output.Result{Columns: res.Columns, Types: res.Types, Rows: res.Rows}); err != nil {
+		return fmt.Errorf("write result: %w", err)
+	}
+	if len(res.Warnings) > 0 {
+		fmt.Fprintf(a.stderr, "warning: %s\n", strings.Join(res.Warnings, "; "))
+	}
+	return nil
+}

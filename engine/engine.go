@@ -1,0 +1,117 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	sqle "github.com/dolthub/go-mysql-server"
+	"github.com/dolthub/go-mysql-server/sql"
+	"github.com/sirupsen/logrus"
+
+	"github.com/procsql/procsql/source"
+	"github.com/procsql/procsql/tables"
+)
+
+// Engine runs SQL over the tables of one source.
+type Engine struct {
+	src source.Source
+	sql *sqle.Engine
+}
+
+// New returns an Engine over src. The engine is read-only: statements that
+// would change data fail with an error.
+func New(src source.Source) *Engine {
+	// go-mysql-server logs through the global logrus logger. procsql returns
+	// every query error to its caller, so the library's own lines would only
+	// repeat them on stderr.
+	logrus.SetOutput(io.Discard)
+	db := newDatabase(src)
+	e := sqle.NewDefault(&provider{db: db})
+	e.ReadOnly.Store(true)
+	return &Engine{src: src, sql: e}
+}
+
+// Result is the complete outcome of one statement.
+type Result struct {
+	Columns  []string
+	Types    []sql.Type
+	Rows     []sql.Row
+	Warnings []string // read failures and notes about the data, one line each
+}
+
+type readerKey struct{}
+
+// readerFrom returns the query's Reader, or a fresh one over src when the
+// context was not made by Engine.Query; reads are then consistent within each
+// table scan only.
+func readerFrom(ctx context.Context, src source.Source) *tables.Reader {
+	if r, ok := ctx.Value(readerKey{}).(*tables.Reader); ok {
+		return r
+	}
+	return tables.NewReader(source.NewCache(src))
+}
+
+// NewSession returns a context for a sequence of statements on this engine,
+// with procsql as the current database.
+func (e *Engine) NewSession(ctx context.Context) *sql.Context {
+	session := sql.NewBaseSession()
+	sctx := sql.NewContext(ctx, sql.WithSession(session))
+	sctx.SetCurrentDatabase(DatabaseName)
+	return sctx
+}
+
+// Query runs one statement in session and reads all of its rows. Each call
+// reads through a fresh cache of the source, so every table in the statement
+// sees the same version of each /proc file.
+func (e *Engine) Query(session *sql.Context, query string) (*Result, error) {
+	query = strings.TrimSpace(query)
+	query = strings.TrimRight(query, ";")
+	if query == "" {
+		return nil, errors.New("empty query: give one SQL statement, for example SELECT * FROM processes")
+	}
+	reader := tables.NewReader(source.NewCache(e.src))
+	base := context.WithValue(session, readerKey{}, reader)
+	ctx := session.WithContext(base)
+	ctx = ctx.WithQuery(query)
+
+	schema, iter, _, err := e.sql.Query(ctx, query)
+	if err != nil {
+		return nil, explain(err)
+	}
+	res := &Result{}
+	for _, col := range schema {
+		res.Columns = append(res.Columns, col.Name)
+		res.Types = append(res.Types, col.Type)
+	}
+	for {
+		row, err := iter.Next(ctx)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			iter.Close(ctx)
+			return nil, explain(err)
+		}
+		res.Rows = append(res.Rows, row)
+	}
+	if err := iter.Close(ctx); err != nil {
+		return nil, explain(err)
+	}
+	res.Warnings = reader.Warnings()
+	for _, w := range res.Warnings {
+		session.Session.Warn(&sql.Warning{Level: "Warning", Code: 1105, Message: w})
+	}
+	return res, nil
+}
+
+// explain rewrites the errors users hit most into messages that say what to
+// do instead.
+func explain(err error) error {
+	if sql.ErrReadOnly.Is(err) {
+		return fmt.Errorf("procsql is read-only: only SELECT, SHOW, DESCRIBE and EXPLAIN statements run (%w)", err)
+	}
+	return err
+}

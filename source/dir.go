@@ -1,0 +1,188 @@
+package source
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+)
+
+// procSuperMagic is the f_type that statfs reports for a procfs mount.
+const procSuperMagic = 0x9fa0
+
+// Dir reads a procfs root directory: the live /proc, another procfs mount such
+// as /host/proc, or a copy of /proc made with ordinary tools.
+//
+// A copied tree stores links as regular files holding the link text, and may
+// record a failed read of NAME as a file NAME.error holding the errno name
+// (for example "EACCES"), and the hard link count of an exe target as
+// NAME.nlink. Dir honours all three, so a copy answers like the original.
+type Dir struct {
+	root     string
+	procfs   bool
+	readTime time.Time
+}
+
+// NewDir opens the procfs root at root. It fails when root is not a directory.
+func NewDir(root string) (*Dir, error) {
+	info, err := os.Stat(root)
+	if err != nil {
+		return nil, fmt.Errorf("open procfs root %q: %w (set --proc to a /proc directory or a copy of one)", root, err)
+	}
+	if !info.IsDir() {
+		return nil, fmt.Errorf("open procfs root %q: not a directory (set --proc to a /proc directory or a copy of one)", root)
+	}
+	var st unix.Statfs_t
+	isProcfs := unix.Statfs(root, &st) == nil && st.Type == procSuperMagic
+	return &Dir{root: root, procfs: isProcfs, readTime: time.Now().UTC()}, nil
+}
+
+func (d *Dir) full(name string) string {
+	return filepath.Join(d.root, filepath.FromSlash(name))
+}
+
+// ReadFile implements Source. It reads until EOF instead of trusting the size
+// that stat reports, because /proc files report a size of 0.
+func (d *Dir) ReadFile(name string) ([]byte, error) {
+	data, err := readAll(d.full(name))
+	if err != nil {
+		return nil, d.recordedError(name, err)
+	}
+	return data, nil
+}
+
+func readAll(name string) ([]byte, error) {
+	f, err := os.Open(name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	buf := make([]byte, 0, 4096)
+	for {
+		n, err := f.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if err == io.EOF {
+			return buf, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+	}
+}
+
+// ReadLink implements Source. In a copied tree a link is a regular file whose
+// content is the link text.
+func (d *Dir) ReadLink(name string) (string, error) {
+	target, err := os.Readlink(d.full(name))
+	if err == nil {
+		return target, nil
+	}
+	if errors.Is(err, syscall.EINVAL) && !d.procfs {
+		data, readErr := readAll(d.full(name))
+		if readErr != nil {
+			return "", d.recordedError(name, readErr)
+		}
+		return string(data), nil
+	}
+	return "", d.recordedError(name, err)
+}
+
+// ReadDir implements Source. In a copied tree the .error and .nlink
+// side files are hidden.
+func (d *Dir) ReadDir(name string) ([]string, error) {
+	f, err := os.Open(d.full(name))
+	if err != nil {
+		return nil, d.recordedError(name, err)
+	}
+	defer f.Close()
+	names, err := f.Readdirnames(-1)
+	if err != nil {
+		return nil, d.recordedError(name, err)
+	}
+	if !d.procfs {
+		kept := names[:0]
+		for _, n := range names {
+			if !strings.HasSuffix(n, ".error") && !strings.HasSuffix(n, ".nlink") {
+				kept = append(kept, n)
+			}
+		}
+		names = kept
+	}
+	sort.Strings(names)
+	return names, nil
+}
+
+// LinkCount implements Source by following the magic link to its file.
+func (d *Dir) LinkCount(name string) (uint64, error) {
+	if !d.procfs {
+		data, err := os.ReadFile(d.full(name) + ".nlink")
+		if err == nil {
+			n, err := strconv.ParseUint(string(bytes.TrimSpace(data)), 10, 64)
+			if err != nil {
+				return 0, fmt.Errorf("read link count %q: %w", name+".nlink", err)
+			}
+			return n, nil
+		}
+		return 0, d.recordedError(name, fs.ErrNotExist)
+	}
+	var st unix.Stat_t
+	if err := unix.Stat(d.full(name), &st); err != nil {
+		return 0, &fs.PathError{Op: "stat", Path: d.full(name), Err: err}
+	}
+	return uint64(st.Nlink), nil
+}
+
+// HostFile implements Source. For the live /proc it reads the host's /etc.
+// For another root it reads beside it, so /host/proc pairs with /host/etc.
+func (d *Dir) HostFile(name string) ([]byte, error) {
+	base := "/"
+	if filepath.Clean(d.root) != "/proc" {
+		base = filepath.Dir(filepath.Clean(d.root))
+	}
+	return os.ReadFile(filepath.Join(base, filepath.FromSlash(path.Clean("/"+name))))
+}
+
+// Describe implements Source.
+func (d *Dir) Describe() Description {
+	desc := Description{Kind: "tree", Location: d.root, ByteOrder: binary.NativeEndian, ReadTime: d.readTime}
+	if d.procfs {
+		desc.Kind = "live"
+		var uts unix.Utsname
+		if unix.Uname(&uts) == nil {
+			desc.Architecture = unix.ByteSliceToString(uts.Machine[:])
+		}
+	}
+	return desc
+}
+
+// recordedError replaces a not-found error in a copied tree with the errno
+// stored in NAME.error, when the copy recorded one.
+func (d *Dir) recordedError(name string, err error) error {
+	if d.procfs || !errors.Is(err, fs.ErrNotExist) {
+		return err
+	}
+	data, readErr := os.ReadFile(d.full(name) + ".error")
+	if readErr != nil {
+		return err
+	}
+	errno, ok := ParseErrno(strings.TrimSpace(string(data)))
+	if !ok {
+		return fmt.Errorf("read %q: unknown errno %q recorded in %s.error", name, strings.TrimSpace(string(data)), name)
+	}
+	return &fs.PathError{Op: "read", Path: d.full(name), Err: errno}
+}

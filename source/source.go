@@ -1,0 +1,88 @@
+// Package source provides the files that procsql's tables read: a live procfs
+// mount, a copied /proc tree, or (later) a snapshot archive. Tables see only
+// the Source interface, so the same parsing code serves every backend.
+package source
+
+import (
+	"encoding/binary"
+	"errors"
+	"io/fs"
+	"syscall"
+	"time"
+)
+
+// Source reads /proc-style data. Every name is a slash-separated path relative
+// to the procfs root, such as "123/stat" or "net/tcp6".
+//
+// Errors keep their errno: a missing file matches fs.ErrNotExist, a vanished
+// process matches syscall.ESRCH or fs.ErrNotExist, and a denied read matches
+// fs.ErrPermission, so callers can tell evidence of absence from a failure.
+type Source interface {
+	// ReadFile returns the whole content of a file.
+	ReadFile(name string) ([]byte, error)
+	// ReadLink returns the target text of a symbolic link, such as
+	// "socket:[4711]" for "123/fd/3".
+	ReadLink(name string) (string, error)
+	// ReadDir returns the entry names of a directory in lexical order.
+	ReadDir(name string) ([]string, error)
+	// LinkCount returns the hard link count (st_nlink) of the file that a
+	// magic link such as "123/exe" refers to; 0 means the file was deleted.
+	LinkCount(name string) (uint64, error)
+	// HostFile returns a file of the host outside /proc, such as
+	// "etc/passwd", used to name users and groups.
+	HostFile(name string) ([]byte, error)
+	// Describe returns what the source is and when it was read.
+	Describe() Description
+}
+
+// Description identifies a source for the system table and for messages.
+type Description struct {
+	Kind         string // "live" for a procfs mount, "tree" for a copied directory
+	Location     string // the procfs root directory or the snapshot file
+	Architecture string // machine name as uname reports it; "" when unknown
+	ByteOrder    binary.ByteOrder
+	ReadTime     time.Time // when the rows were read; the capture time for a snapshot
+}
+
+// Gone reports whether err means that the process owning the file no longer
+// exists: the kernel returns ENOENT when the pid directory is gone and ESRCH
+// when the process exits between open and read.
+func Gone(err error) bool {
+	return errors.Is(err, fs.ErrNotExist) || errors.Is(err, syscall.ESRCH)
+}
+
+// ErrnoName returns the symbolic errno of err, such as "EACCES", or "" when err
+// carries no errno.
+func ErrnoName(err error) string {
+	var errno syscall.Errno
+	if !errors.As(err, &errno) {
+		return ""
+	}
+	for name, value := range errnoByName {
+		if value == errno {
+			return name
+		}
+	}
+	return errno.Error()
+}
+
+// errnoByName lists the errors that /proc reads produce in practice.
+var errnoByName = map[string]syscall.Errno{
+	"EACCES":       syscall.EACCES,
+	"EPERM":        syscall.EPERM,
+	"ENOENT":       syscall.ENOENT,
+	"ESRCH":        syscall.ESRCH,
+	"EIO":          syscall.EIO,
+	"EINVAL":       syscall.EINVAL,
+	"ENOTDIR":      syscall.ENOTDIR,
+	"ELOOP":        syscall.ELOOP,
+	"ENAMETOOLONG": syscall.ENAMETOOLONG,
+	"EFAULT":       syscall.EFAULT,
+	"ENOMEM":       syscall.ENOMEM,
+}
+
+// ParseErrno converts a symbolic errno name such as "EACCES" into its value.
+func ParseErrno(name string) (syscall.Errno, bool) {
+	errno, ok := errnoByName[name]
+	return errno, ok
+}

@@ -1,0 +1,133 @@
+package tables
+
+import (
+	"sort"
+	"strconv"
+
+	"github.com/dolthub/go-mysql-server/sql/types"
+	"github.com/procsql/procsql/procfile"
+	"github.com/procsql/procsql/source"
+)
+
+// fds has one row per open file descriptor, from the /proc/<pid>/fd links
+// and, when pos or flags are used, /proc/<pid>/fdinfo.
+func init() {
+	register(&rowTable[*fdItem]{
+		name:    "fds",
+		comment: "one row per open file descriptor",
+		keys:    []string{"pid"},
+		columns: fdColumns,
+		items:   forEachFD,
+	})
+}
+
+type fdItem struct {
+	p      *Process
+	fd     int
+	target string
+	ok     bool
+	parsed procfile.FDTarget
+	info   lazy[procfile.FDInfo]
+}
+
+func (it *fdItem) fdinfo() (procfile.FDInfo, bool) {
+	return it.info.get(func() (procfile.FDInfo, bool) {
+		name := it.p.name("fdinfo/" + strconv.Itoa(it.fd))
+		data, ok := it.p.r.readFile(name)
+		if !ok {
+			return procfile.FDInfo{}, false
+		}
+		info, err := procfile.ParseFDInfo(data)
+		if err != nil {
+			it.p.r.recordFailure(name, err)
+			return procfile.FDInfo{}, false
+		}
+		return info, true
+	})
+}
+
+var fdColumns = []column[*fdItem]{
+	{Column{"pid", types.Int32, "process id"}, func(it *fdItem) any { return int32(it.p.PID) }},
+	{Column{"fd", types.Int32, "file descriptor number"}, func(it *fdItem) any { return int32(it.fd) }},
+	{Column{"target", types.LongText, "raw link text of /proc/<pid>/fd/<fd>"}, func(it *fdItem) any { return orNull(it.target, it.ok) }},
+	{Column{"type", types.LongText, "file, socket, pipe, anon_inode, memfd, device, nsfs or other"}, func(it *fdItem) any { return orNull(it.parsed.Type, it.ok) }},
+	{Column{"path", types.LongText, "file or device path without \" (deleted)\", memfd or anon_inode name; NULL for sockets and pipes"}, func(it *fdItem) any {
+		if !it.ok || it.parsed.Path == "" {
+			return nil
+		}
+		return it.parsed.Path
+	}},
+	{Column{"deleted", types.Boolean, "1 when the target ends in \" (deleted)\""}, func(it *fdItem) any { return orNull(boolValue(it.parsed.Deleted), it.ok) }},
+	{Column{"inode", types.Uint64, "inode of a socket, pipe or namespace target; joins sockets.inode"}, func(it *fdItem) any {
+		return orNull(it.parsed.Inode, it.ok && it.parsed.HasInode)
+	}},
+	{Column{"pos", types.Int64, "file offset in bytes (fdinfo pos)"}, func(it *fdItem) any {
+		info, ok := it.fdinfo()
+		return orNull(info.Pos, ok && info.HasPos)
+	}},
+	{Column{"flags", types.LongText, "open flags in octal as the kernel prints them (fdinfo flags)"}, func(it *fdItem) any {
+		info, ok := it.fdinfo()
+		return orNull("0"+strconv.FormatUint(uint64(info.Flags), 8), ok && info.HasFlags)
+	}},
+	{Column{"access", types.LongText, "access mode from the flags: r, w or rw"}, func(it *fdItem) any {
+		info, ok := it.fdinfo()
+		if !ok || !info.HasFlags {
+			return nil
+		}
+		switch info.Flags & 3 {
+		case 0:
+			return "r"
+		case 1:
+			return "w"
+		default:
+			return "rw"
+		}
+	}},
+}
+
+// forEachFD calls emit for each descriptor of each selected process, in pid
+// and then descriptor order.
+func forEachFD(r *Reader, f Filter, emit func(*fdItem) error) error {
+	for _, pid := range r.selectPIDs(f) {
+		p := newProcess(r, pid)
+		for _, it := range p.fds() {
+			if err := emit(it); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// fds lists and reads the descriptor links of the process. Descriptors that
+// close between the listing and the readlink are dropped.
+func (p *Process) fds() []*fdItem {
+	names, err := p.r.Src.ReadDir(p.name("fd"))
+	if err != nil {
+		p.r.recordFailure(p.name("fd"), err)
+		return nil
+	}
+	numbers := make([]int, 0, len(names))
+	for _, n := range names {
+		if fd, err := strconv.Atoi(n); err == nil {
+			numbers = append(numbers, fd)
+		}
+	}
+	sort.Ints(numbers)
+	items := make([]*fdItem, 0, len(numbers))
+	for _, fd := range numbers {
+		it := &fdItem{p: p, fd: fd}
+		target, err := p.r.Src.ReadLink(p.name("fd/" + strconv.Itoa(fd)))
+		if err != nil && source.Gone(err) {
+			continue
+		}
+		if err != nil {
+			p.r.recordFailure(p.name("fd/"+strconv.Itoa(fd)), err)
+		} else {
+			it.target, it.ok = target, true
+			it.parsed = procfile.ParseFDTarget(target)
+		}
+		items = append(items, it)
+	}
+	return items
+}

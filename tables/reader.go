@@ -1,0 +1,179 @@
+package tables
+
+import (
+	"fmt"
+	"path"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/procsql/procsql/source"
+)
+
+// Reader holds the state of one query: the source every table reads through,
+// values computed once per query (user names, boot time, sockets), and the
+// read failures that left columns NULL.
+type Reader struct {
+	Src source.Source
+
+	mu       sync.Mutex
+	memo     map[string]any
+	failures map[failureKey]int
+	notes    []string
+}
+
+type failureKey struct {
+	file  string // base name of the /proc file, such as "environ"
+	errno string
+}
+
+// NewReader returns a Reader over src. Callers that run one query should
+// pass a source.Cache so that the query sees each file once.
+func NewReader(src source.Source) *Reader {
+	return &Reader{Src: src, memo: map[string]any{}, failures: map[failureKey]int{}}
+}
+
+// memoize returns the value stored under key, computing it with compute on
+// first use. Values live as long as the Reader, that is one query.
+func memoize[V any](r *Reader, key string, compute func() V) V {
+	r.mu.Lock()
+	if v, ok := r.memo[key]; ok {
+		r.mu.Unlock()
+		return v.(V)
+	}
+	r.mu.Unlock()
+	v := compute()
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if first, ok := r.memo[key]; ok {
+		return first.(V)
+	}
+	r.memo[key] = v
+	return v
+}
+
+// recordFailure counts a read failure that is not a vanished process. A
+// vanished process is normal during a scan and is not reported.
+func (r *Reader) recordFailure(name string, err error) {
+	if err == nil || source.Gone(err) {
+		return
+	}
+	errno := source.ErrnoName(err)
+	if errno == "" {
+		errno = err.Error()
+	}
+	key := failureKey{file: fileKind(name), errno: errno}
+	r.mu.Lock()
+	r.failures[key]++
+	r.mu.Unlock()
+}
+
+// fileKind reduces "123/fd/4" to "fd" and "123/environ" to "environ", so that
+// failures are counted by kind of file rather than one line per process.
+func fileKind(name string) string {
+	parts := strings.Split(name, "/")
+	if len(parts) > 1 {
+		if _, err := strconv.Atoi(parts[0]); err == nil {
+			parts = parts[1:]
+		}
+	}
+	if len(parts) > 1 && (parts[0] == "fd" || parts[0] == "fdinfo" || parts[0] == "ns") {
+		return parts[0]
+	}
+	return path.Join(parts...)
+}
+
+// Note records a message about the query's data that is not a read failure,
+// such as a kernel without /proc/modules. Repeated notes are kept once.
+func (r *Reader) Note(msg string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, n := range r.notes {
+		if n == msg {
+			return
+		}
+	}
+	r.notes = append(r.notes, msg)
+}
+
+// Warnings returns one line per kind of read failure and per note, in a
+// stable order, for printing after a result or for SHOW WARNINGS.
+func (r *Reader) Warnings() []string {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []string
+	for key, n := range r.failures {
+		out = append(out, fmt.Sprintf("%d reads of %s failed with %s; the columns they feed are NULL", n, key.file, key.errno))
+	}
+	sort.Strings(out)
+	return append(out, r.notes...)
+}
+
+// FailureCount returns the number of failed reads recorded so far.
+func (r *Reader) FailureCount() int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	total := 0
+	for _, n := range r.failures {
+		total += n
+	}
+	return total
+}
+
+// readFile reads a file and records a failure, reporting whether it succeeded.
+func (r *Reader) readFile(name string) ([]byte, bool) {
+	data, err := r.Src.ReadFile(name)
+	if err != nil {
+		r.recordFailure(name, err)
+		return nil, false
+	}
+	return data, true
+}
+
+// readLink reads a link and records a failure, reporting whether it succeeded.
+func (r *Reader) readLink(name string) (string, bool) {
+	target, err := r.Src.ReadLink(name)
+	if err != nil {
+		r.recordFailure(name, err)
+		return "", false
+	}
+	return target, true
+}
+
+// PIDs returns the process ids listed in the procfs root, ascending.
+func (r *Reader) PIDs() []int {
+	return memoize(r, "pids", func() []int {
+		names, err := r.Src.ReadDir(".")
+		if err != nil {
+			r.recordFailure(".", err)
+			return nil
+		}
+		pids := make([]int, 0, len(names))
+		for _, name := range names {
+			if pid, err := strconv.Atoi(name); err == nil && pid > 0 {
+				pids = append(pids, pid)
+			}
+		}
+		sort.Ints(pids)
+		return pids
+	})
+}
+
+// selectPIDs returns the pids a per-process table scans: those of the filter,
+// probed directly so that a pid hidden from the listing is still found, or
+// every listed pid.
+func (r *Reader) selectPIDs(f Filter) []int {
+	if f.PIDs == nil {
+		return r.PIDs()
+	}
+	pids := append([]int(nil), f.PIDs...)
+	sort.Ints(pids)
+	kept := pids[:0]
+	for i, pid := range pids {
+		if pid > 0 && (i == 0 || pid != pids[i-1]) {
+			kept = append(kept, pid)
+		}
+	}
+	return kept
+}
