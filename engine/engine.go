@@ -113,5 +113,8 @@ func explain(err error) error {
 	if sql.ErrReadOnly.Is(err) {
 		return fmt.Errorf("procsql is read-only: only SELECT, SHOW, DESCRIBE and EXPLAIN statements run (%w)", err)
 	}
+	if msg := err.Error(); strings.Contains(msg, "syntax error") && strings.Contains(msg, "near 'system'") {
+		return fmt.Errorf("%w: SYSTEM is a reserved word in MySQL, so quote the table name as `system`", err)
+	}
 	return err
 }

@@ -120,18 +120,16 @@ func (p *Process) ExePath() (path string, deleted bool, ok bool) {
 	if !ok {
 		return "", false, false
 	}
-	stripped, marked := procfile.SplitDeleted(raw)
 	nlink, known := p.nlink.get(func() (uint64, bool) {
 		n, err := p.r.Src.LinkCount(p.name("exe"))
 		return n, err == nil
 	})
 	if known {
-		if nlink == 0 {
-			return stripped, true, true
-		}
-		return raw, false, true
+		path, deleted = procfile.SplitDeletedNlink(raw, nlink)
+		return path, deleted, true
 	}
-	return stripped, marked, true
+	path, deleted = procfile.SplitDeleted(raw)
+	return path, deleted, true
 }
 
 // Link returns the target of a link under /proc/<pid>, such as "cwd".

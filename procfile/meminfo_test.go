@@ -1,0 +1,96 @@
+package procfile
+
+import (
+	"errors"
+	"testing"
+)
+
+func TestParseMeminfoFixture(t *testing.T) {
+	entries, err := ParseMeminfo(readTestdata(t, "meminfo"))
+	if err != nil {
+		t.Fatalf("ParseMeminfo: %v", err)
+	}
+	if len(entries) != 45 {
+		t.Errorf("len(entries) = %d, want 45", len(entries))
+	}
+
+	byName := make(map[string]MeminfoEntry)
+	for _, e := range entries {
+		byName[e.Name] = e
+	}
+	tests := []struct {
+		name  string
+		value uint64
+		unit  string
+	}{
+		{"MemTotal", 8041216 * 1024, "bytes"},
+		{"Active(anon)", 1290112 * 1024, "bytes"},
+		{"VmallocTotal", 34359738367 * 1024, "bytes"},
+		{"HugePages_Total", 0, ""},
+		{"Hugepagesize", 2048 * 1024, "bytes"},
+	}
+	for _, tt := range tests {
+		e, ok := byName[tt.name]
+		if !ok {
+			t.Errorf("%s absent", tt.name)
+			continue
+		}
+		if e.Value != tt.value {
+			t.Errorf("%s Value = %d, want %d", tt.name, e.Value, tt.value)
+		}
+		if e.Unit != tt.unit {
+			t.Errorf("%s Unit = %q, want %q", tt.name, e.Unit, tt.unit)
+		}
+	}
+	if entries[0].Name != "MemTotal" {
+		t.Errorf("entries[0].Name = %q, want %q (file order)", entries[0].Name, "MemTotal")
+	}
+	if last := entries[len(entries)-1].Name; last != "DirectMap2M" {
+		t.Errorf("last Name = %q, want %q (file order)", last, "DirectMap2M")
+	}
+}
+
+func TestParseMeminfoMalformed(t *testing.T) {
+	tests := []struct {
+		name string
+		data string
+	}{
+		{"missing colon", "MemTotal 1 kB\n"},
+		{"empty name", ": 1 kB\n"},
+		{"missing value", "MemTotal:\n"},
+		{"value not a number", "MemTotal: x kB\n"},
+		{"unit not kB", "MemTotal: 1 MB\n"},
+		{"three value fields", "MemTotal: 1 kB x\n"},
+		{"overflowing after conversion", "MemTotal: 18014398509481984 kB\n"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if _, err := ParseMeminfo([]byte(tt.data)); !errors.Is(err, ErrMalformed) {
+				t.Errorf("ParseMeminfo(%q) error = %v, want ErrMalformed", tt.data, err)
+			}
+		})
+	}
+}
+
+func TestParseMeminfoBlankLines(t *testing.T) {
+	entries, err := ParseMeminfo([]byte("\nMemTotal: 1 kB\n\n  \nHugePages_Free: 3\n"))
+	if err != nil {
+		t.Fatalf("ParseMeminfo: %v", err)
+	}
+	if len(entries) != 2 {
+		t.Fatalf("len(entries) = %d, want 2", len(entries))
+	}
+	if entries[1] != (MeminfoEntry{Name: "HugePages_Free", Value: 3}) {
+		t.Errorf("entries[1] = %+v, want {HugePages_Free 3 \"\"}", entries[1])
+	}
+}
+
+func BenchmarkParseMeminfo(b *testing.B) {
+	data := readTestdata(b, "meminfo")
+	b.SetBytes(int64(len(data)))
+	for b.Loop() {
+		if _, err := ParseMeminfo(data); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
