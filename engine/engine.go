@@ -72,6 +72,9 @@ func (e *Engine) Query(session *sql.Context, query string) (*Result, error) {
 	if query == "" {
 		return nil, errors.New("empty query: give one SQL statement, for example SELECT * FROM processes")
 	}
+	if err := checkReadOnly(query); err != nil {
+		return nil, err
+	}
 	reader := tables.NewReader(source.NewCache(e.src))
 	base := context.WithValue(session, readerKey{}, reader)
 	ctx := session.WithContext(base)

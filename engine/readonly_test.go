@@ -1,0 +1,86 @@
+package engine_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/procsql/procsql/engine"
+	"github.com/procsql/procsql/source"
+)
+
+func newTreeEngine(t *testing.T) *engine.Engine {
+	t.Helper()
+	src, err := source.NewDir("../testdata/cases/02-stat-comm-with-parentheses")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return engine.New(src)
+}
+
+func TestReadOnlyRejectsWrites(t *testing.T) {
+	eng := newTreeEngine(t)
+	for _, q := range []string{
+		"INSERT INTO processes (pid) VALUES (1)",
+		"REPLACE INTO processes (pid) VALUES (1)",
+		"UPDATE processes SET pid = 1",
+		"DELETE FROM processes",
+		"TRUNCATE processes",
+		"DROP TABLE processes",
+		"CREATE TABLE x (a INT)",
+		"ALTER TABLE processes ADD COLUMN x INT",
+		"CREATE DATABASE x",
+		"CREATE USER x IDENTIFIED BY 'y'",
+		"GRANT ALL ON *.* TO x",
+		"SET GLOBAL sql_select_limit = 1",
+		"SET @@global.sql_select_limit = 1",
+		"SET PERSIST sql_select_limit = 1",
+		"CALL p()",
+		"PREPARE s FROM 'DELETE FROM processes'",
+		"LOAD DATA INFILE '/etc/passwd' INTO TABLE processes",
+		"CREATE VIEW v AS SELECT 1",
+		"KILL 1",
+	} {
+		_, err := eng.Query(eng.NewSession(context.Background()), q)
+		if err == nil {
+			t.Errorf("%q succeeded, want a read-only error", q)
+			continue
+		}
+		if !strings.Contains(err.Error(), "read-only") {
+			t.Errorf("%q: error %q does not say procsql is read-only", q, err)
+		}
+	}
+}
+
+func TestReadOnlyAllowsReads(t *testing.T) {
+	eng := newTreeEngine(t)
+	for _, q := range []string{
+		"SELECT 1",
+		"SELECT 1 UNION SELECT 2",
+		"SHOW TABLES",
+		"DESCRIBE processes",
+		"EXPLAIN SELECT * FROM processes",
+		"SET SESSION sql_select_limit = 10",
+		"SET @x = 1",
+		"USE procsql",
+		"SHOW WARNINGS",
+	} {
+		if _, err := eng.Query(eng.NewSession(context.Background()), q); err != nil {
+			t.Errorf("%q: %v", q, err)
+		}
+	}
+}
+
+func TestReadOnlyRejectsSelectInto(t *testing.T) {
+	eng := newTreeEngine(t)
+	target := t.TempDir() + "/out.txt"
+	for _, q := range []string{
+		"SELECT pid FROM processes INTO OUTFILE '" + target + "'",
+		"SELECT pid FROM processes INTO DUMPFILE '" + target + "'",
+	} {
+		_, err := eng.Query(eng.NewSession(context.Background()), q)
+		if err == nil || !strings.Contains(err.Error(), "read-only") {
+			t.Errorf("%q: error %v, want a read-only error", q, err)
+		}
+	}
+}
