@@ -25,9 +25,11 @@ type Mapping struct {
 
 // ParseMaps parses the content of /proc/<pid>/maps or its 32-bit form. It
 // skips empty lines. Empty data, as for kernel threads and zombies, gives no
-// mappings.
+// mappings. A malformed line is skipped and reported in the error, which comes
+// with the mappings of every other line.
 func ParseMaps(data []byte) ([]Mapping, error) {
 	mappings := []Mapping{}
+	var firstErr error
 	lineNumber := 0
 	for line := range bytes.Lines(data) {
 		lineNumber++
@@ -37,11 +39,15 @@ func ParseMaps(data []byte) ([]Mapping, error) {
 		}
 		m, err := ParseMapsLine(line)
 		if err != nil {
-			return nil, fmt.Errorf("maps line %d: %w", lineNumber, err)
+			// Keep the other mappings: one corrupt line must not hide them.
+			if firstErr == nil {
+				firstErr = fmt.Errorf("maps line %d: %w", lineNumber, err)
+			}
+			continue
 		}
 		mappings = append(mappings, m)
 	}
-	return mappings, nil
+	return mappings, firstErr
 }
 
 // ParseMapsLine parses one maps line, with or without its "\n". It reads five

@@ -25,9 +25,9 @@ type Module struct {
 	// from this reader. It does not mean address 0.
 	Address    uint64
 	HasAddress bool
-	// Taint holds the taint letters of the module, such as "POE" (P
-	// proprietary, O out-of-tree, E unsigned, C staging), and "" when the
-	// module taints nothing.
+	// Taint is the module's taint letters, such as "POE" (P proprietary,
+	// O out-of-tree, E unsigned, C staging), or "" when the module taints
+	// nothing.
 	Taint string
 }
 

@@ -35,7 +35,7 @@ func nextColumn(line []byte, pos int) ([]byte, int) {
 }
 
 // firstColumnIs reports whether the first column of line equals name, which is
-// how the parsers recognise a header line.
+// how the parsers recognize a header line.
 func firstColumnIs(line []byte, name string) bool {
 	column, _ := nextColumn(line, 0)
 	return string(column) == name
@@ -116,17 +116,19 @@ func fitsBits(v uint64, bits uint) bool {
 	return bits >= 64 || v>>bits == 0
 }
 
-// isKernelPointer reports whether b is a kernel pointer as printed by %pK:
-// 8 or 16 hex digits (32- or 64-bit kernel, all zeros when kptr_restrict hides
-// it), or the "(ptrval)" placeholder that vsprintf prints before its pointer
-// hashing key is ready early in boot.
+// isKernelPointer reports whether b is a kernel pointer as printed by %pK.
+// That is 8 or 16 hex digits for a 32- or 64-bit kernel, all zeros when
+// kptr_restrict hides it. Early in boot, before its pointer hashing key is
+// ready, vsprintf prints a "(ptrval)" placeholder of the same width instead.
 func isKernelPointer(b []byte) bool {
-	switch len(b) {
-	case 8, 16:
-		_, ok := parseHexColumn(b, 64)
-		return ok
+	if len(b) != 8 && len(b) != 16 {
+		return false
 	}
-	return bytes.Equal(b, []byte("(____ptrval____)")) || bytes.Equal(b, []byte("(ptrval)"))
+	if string(b) == "(ptrval)" || string(b) == "(____ptrval____)" {
+		return true
+	}
+	_, ok := parseHexColumn(b, 64)
+	return ok
 }
 
 // malformedLines keeps the first parse error of a file and counts the bad

@@ -10,8 +10,8 @@ import (
 
 // IPSocket is one row of /proc/net/{tcp,tcp6,udp,udp6,raw,raw6,udplite,udplite6}.
 type IPSocket struct {
-	// Slot is the "sl" column: a row counter for tcp and raw, the hash bucket
-	// for udp, so it is not unique within a udp file.
+	// Slot is the "sl" column: a row counter for tcp, but the hash bucket for
+	// udp and raw, so it is not unique within a udp or raw file.
 	Slot       uint64
 	LocalAddr  netip.Addr
 	LocalPort  uint16
@@ -37,7 +37,7 @@ type IPSocket struct {
 }
 
 // minIPSocketColumns is the number of columns up to and including "inode".
-// TIME_WAIT and request rows end two columns later, full rows much later.
+// TIME_WAIT and request rows end two columns later, at the socket pointer.
 const minIPSocketColumns = 10
 
 // ParseNetIP parses the contents of a /proc/net/{tcp,udp,raw,udplite}[6]
@@ -63,7 +63,7 @@ func ParseNetIP(data []byte, order binary.ByteOrder) ([]IPSocket, error) {
 	}
 	swapWords, ok := wordsNeedSwap(order)
 	if !ok {
-		return nil, errors.New("ParseNetIP: byte order is neither little- nor big-endian")
+		return nil, errors.New("ParseNetIP: byte order is neither little- nor big-endian: pass binary.LittleEndian or binary.BigEndian")
 	}
 
 	rows := make([]IPSocket, 0, estimateLines(data))

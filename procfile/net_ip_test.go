@@ -31,6 +31,7 @@ func checkIPSocket(t *testing.T, index int, got IPSocket, want ipSocketWant) {
 	t.Helper()
 	gotLocal := netip.AddrPortFrom(got.LocalAddr, got.LocalPort).String()
 	gotRemote := netip.AddrPortFrom(got.RemoteAddr, got.RemotePort).String()
+
 	if got.Slot != want.slot {
 		t.Errorf("row %d: Slot = %d, want %d", index, got.Slot, want.slot)
 	}
@@ -109,7 +110,7 @@ func TestParseNetIPTCP6ByteOrder(t *testing.T) {
 
 // Reading the whole 32-digit address as one big-endian number is the fault
 // that turns ::1 into ::100:0. Reading a little-endian file with the wrong
-// order reproduces it, which shows that the order argument is honoured.
+// order reproduces it, which shows that the order argument is used.
 func TestParseNetIPTCP6WrongOrder(t *testing.T) {
 	rows, err := ParseNetIP(readCaseFile(t, "21-tcp6-address-byte-order/tcp6"), binary.BigEndian)
 	if err != nil {

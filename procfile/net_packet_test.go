@@ -39,8 +39,8 @@ func TestParseNetPacket(t *testing.T) {
 	}
 }
 
-// A kernel that appends a column after Inode (a Drops counter has been
-// proposed) must not break the parser.
+// A kernel that appends a column after Inode must not break the parser. A
+// kernel patch that adds a Drops column this way has been posted.
 func TestParseNetPacketExtraColumn(t *testing.T) {
 	data := []byte("sk               RefCnt Type Proto  Iface R Rmem   User   Inode   Drops\n" +
 		"0000000000000000 3      3    0003   2     1 0      0      31337   12\n")

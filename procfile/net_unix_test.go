@@ -93,6 +93,25 @@ func TestParseNetUnix32BitPointer(t *testing.T) {
 	})
 }
 
+// Early in boot the kernel prints a placeholder in place of a hashed pointer.
+func TestParseNetUnixBootPointer(t *testing.T) {
+	data := []byte("(____ptrval____): 00000002 00000000 00000000 0001 01 311 /run/early\n" +
+		"(ptrval): 00000002 00000000 00000000 0001 01 312 /run/early32\n")
+	rows, err := ParseNetUnix(data)
+	if err != nil {
+		t.Fatalf("ParseNetUnix: %v", err)
+	}
+	if len(rows) != 2 {
+		t.Fatalf("got %d rows, want 2", len(rows))
+	}
+	if rows[0].Inode != 311 {
+		t.Errorf("row 0: Inode = %d, want 311", rows[0].Inode)
+	}
+	if rows[1].Path != "/run/early32" {
+		t.Errorf("row 1: Path = %q, want %q", rows[1].Path, "/run/early32")
+	}
+}
+
 func TestParseNetUnixPathForms(t *testing.T) {
 	const prefix = "0000000000000000: 00000002 00000000 00000000 0001 01 12345"
 	tests := []struct {
