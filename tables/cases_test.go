@@ -278,9 +278,9 @@ func TestCaseMapsDeletedAndMemfd(t *testing.T) {
 	res := runSQL(t, root, "SELECT perms, path, deleted, kind FROM maps ORDER BY start")
 	got := rows(res)
 	want := map[string]bool{
-		"rw-s | /memfd:jit-code | 1 | memfd":                         true,
+		"rw-s | /memfd:jit-code | 1 | memfd":                      true,
 		"r-xp | /usr/lib/x86_64-linux-gnu/libssl.so.3 | 1 | file": false,
-		"rw-s | /dev/shm/sem.jobs | 1 | file":                         true,
+		"rw-s | /dev/shm/sem.jobs | 1 | file":                     true,
 	}
 	for w, exact := range want {
 		found := false

@@ -18,13 +18,11 @@ func init() {
 			{Column{"name", types.LongText, "variable name"}, func(it envItem) any { return it.v.Name }},
 			{Column{"value", types.LongText, "variable value with its bytes unchanged, including bytes that are not UTF-8"}, func(it envItem) any { return it.v.Value }},
 		},
-		items: func(r *Reader, f Filter, emit func(envItem) error) error {
-			for _, pid := range r.selectPIDs(f) {
-				vars, _ := newProcess(r, pid).Environ()
-				for _, v := range vars {
-					if err := emit(envItem{pid, v}); err != nil {
-						return err
-					}
+		process: func(r *Reader, pid int, emit func(envItem) error) error {
+			vars, _ := newProcess(r, pid).Environ()
+			for _, v := range vars {
+				if err := emit(envItem{pid, v}); err != nil {
+					return err
 				}
 			}
 			return nil

@@ -17,7 +17,7 @@ func init() {
 		comment: "one row per open file descriptor",
 		keys:    []string{"pid"},
 		columns: fdColumns,
-		items:   forEachFD,
+		process: readFDs,
 	})
 }
 
@@ -85,15 +85,11 @@ var fdColumns = []column[*fdItem]{
 	}},
 }
 
-// forEachFD calls emit for each descriptor of each selected process, in pid
-// and then descriptor order.
-func forEachFD(r *Reader, f Filter, emit func(*fdItem) error) error {
-	for _, pid := range r.selectPIDs(f) {
-		p := newProcess(r, pid)
-		for _, it := range p.fds() {
-			if err := emit(it); err != nil {
-				return err
-			}
+// readFDs emits the descriptors of one process in descriptor order.
+func readFDs(r *Reader, pid int, emit func(*fdItem) error) error {
+	for _, it := range newProcess(r, pid).fds() {
+		if err := emit(it); err != nil {
+			return err
 		}
 	}
 	return nil

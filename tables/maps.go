@@ -14,7 +14,7 @@ func init() {
 		comment: "one row per memory mapping of a process",
 		keys:    []string{"pid"},
 		columns: mapColumns,
-		items:   forEachMapping,
+		process: readMappings,
 	})
 }
 
@@ -92,22 +92,20 @@ var mapColumns = []column[*mapItem]{
 	{Column{"swap_bytes", types.Uint64, "swapped-out bytes (smaps Swap)"}, smapsBytes("Swap")},
 }
 
-// forEachMapping calls emit for each mapping of each selected process.
-func forEachMapping(r *Reader, f Filter, emit func(*mapItem) error) error {
-	for _, pid := range r.selectPIDs(f) {
-		mp := &mappedProcess{Process: newProcess(r, pid)}
-		data, ok := r.readFile(mp.name("maps"))
-		if !ok {
-			continue
-		}
-		mappings, err := procfile.ParseMaps(data)
-		if err != nil {
-			r.recordFailure(mp.name("maps"), err)
-		}
-		for _, m := range mappings {
-			if err := emit(&mapItem{proc: mp, m: m}); err != nil {
-				return err
-			}
+// readMappings emits the mappings of one process in address order.
+func readMappings(r *Reader, pid int, emit func(*mapItem) error) error {
+	mp := &mappedProcess{Process: newProcess(r, pid)}
+	data, ok := r.readFile(mp.name("maps"))
+	if !ok {
+		return nil
+	}
+	mappings, err := procfile.ParseMaps(data)
+	if err != nil {
+		r.recordFailure(mp.name("maps"), err)
+	}
+	for _, m := range mappings {
+		if err := emit(&mapItem{proc: mp, m: m}); err != nil {
+			return err
 		}
 	}
 	return nil

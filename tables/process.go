@@ -189,21 +189,16 @@ func (p *Process) Cgroup() (string, bool) {
 	})
 }
 
-// forEachProcess calls fn for each process selected by f that still exists,
-// in pid order. A process whose stat is gone is skipped, which is what a scan
-// racing with exits must do; any other stat failure still yields the process,
-// with NULL in the columns that stat feeds.
-func forEachProcess(r *Reader, f Filter, fn func(p *Process) error) error {
-	for _, pid := range r.selectPIDs(f) {
-		p := newProcess(r, pid)
-		data, err := r.Src.ReadFile(p.name("stat"))
-		if err != nil && source.Gone(err) {
-			continue
-		}
-		p.stat.get(func() (procfile.Stat, bool) { return p.parseStat(data, err) })
-		if err := fn(p); err != nil {
-			return err
-		}
+// readProcess emits the process pid unless it no longer exists. A process
+// whose stat is gone is skipped, which is what a scan racing with exits must
+// do; any other stat failure still yields the process, with NULL in the
+// columns that stat feeds.
+func readProcess(r *Reader, pid int, emit func(*Process) error) error {
+	p := newProcess(r, pid)
+	data, err := r.Src.ReadFile(p.name("stat"))
+	if err != nil && source.Gone(err) {
+		return nil
 	}
-	return nil
+	p.stat.get(func() (procfile.Stat, bool) { return p.parseStat(data, err) })
+	return emit(p)
 }

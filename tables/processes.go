@@ -13,7 +13,7 @@ func init() {
 		comment: "one row per process: identity, command line, credentials and resources",
 		keys:    []string{"pid"},
 		columns: processColumns,
-		items:   forEachProcess,
+		process: readProcess,
 	})
 }
 

@@ -74,7 +74,11 @@ type rowTable[T any] struct {
 	comment string
 	keys    []string
 	columns []column[T]
+	// Exactly one of items and process is set. items produces every row of
+	// a table that is not per process. process produces the rows of one
+	// process; Scan then reads processes in parallel and emits in pid order.
 	items   func(r *Reader, f Filter, emit func(T) error) error
+	process func(r *Reader, pid int, emit func(T) error) error
 }
 
 func (t *rowTable[T]) Name() string         { return t.name }
@@ -90,15 +94,26 @@ func (t *rowTable[T]) Columns() []Column {
 }
 
 func (t *rowTable[T]) Scan(r *Reader, f Filter, wanted []bool, emit func(sql.Row) error) error {
-	return t.items(r, f, func(item T) error {
+	toRow := func(item T) sql.Row {
 		row := make(sql.Row, len(t.columns))
 		for i, c := range t.columns {
 			if wanted == nil || wanted[i] {
 				row[i] = c.value(item)
 			}
 		}
-		return emit(row)
-	})
+		return row
+	}
+	if t.process == nil {
+		return t.items(r, f, func(item T) error { return emit(toRow(item)) })
+	}
+	return scanProcesses(r.selectPIDs(f), func(pid int) ([]sql.Row, error) {
+		var rows []sql.Row
+		err := t.process(r, pid, func(item T) error {
+			rows = append(rows, toRow(item))
+			return nil
+		})
+		return rows, err
+	}, emit)
 }
 
 // orNull returns v when ok and SQL NULL otherwise.
