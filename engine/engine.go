@@ -44,9 +44,9 @@ type Result struct {
 
 type readerKey struct{}
 
-// readerFrom returns the query's Reader, or a fresh one over src when the
-// context was not made by Engine.Query; reads are then consistent within each
-// table scan only.
+// readerFrom returns the query's Reader. A context not made by Engine.Query
+// gets a fresh Reader over src, so its reads are consistent within each table
+// scan only.
 func readerFrom(ctx context.Context, src source.Source) *tables.Reader {
 	if r, ok := ctx.Value(readerKey{}).(*tables.Reader); ok {
 		return r
@@ -110,8 +110,7 @@ func (e *Engine) Query(session *sql.Context, query string) (*Result, error) {
 	return res, nil
 }
 
-// explain rewrites the errors users hit most into messages that say what to
-// do instead.
+// explain adds the next step to the errors that users hit most often.
 func explain(err error) error {
 	if sql.ErrReadOnly.Is(err) {
 		return fmt.Errorf("procsql is read-only: only SELECT, SHOW, DESCRIBE and EXPLAIN statements run (%w)", err)

@@ -29,7 +29,7 @@ func CheckFormat(name string) error {
 	return fmt.Errorf("invalid format %q: use one of %s", name, strings.Join(Formats, ", "))
 }
 
-// Result is what a formatter needs from a query result.
+// Result is the part of a query result that the formatters write.
 type Result struct {
 	Columns []string
 	Types   []sql.Type

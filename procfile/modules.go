@@ -41,26 +41,7 @@ const minModuleColumns = 6
 // parse is skipped. ParseModules then returns every row that did parse
 // together with an error that wraps ErrMalformed and names the first bad line.
 func ParseModules(data []byte) ([]Module, error) {
-	rows := make([]Module, 0, estimateLines(data))
-	var bad malformedLines
-	lineNumber := 0
-	for len(data) > 0 {
-		var line []byte
-		line, data = cutTableLine(data)
-		lineNumber++
-
-		if isBlankTableLine(line) {
-			continue
-		}
-
-		row, problem := parseModuleLine(line)
-		if problem != "" {
-			bad.add(lineNumber, "%s", problem)
-			continue
-		}
-		rows = append(rows, row)
-	}
-	return rows, bad.err()
+	return parseTableLines(data, "", parseModuleLine)
 }
 
 // parseModuleLine parses one line. On failure it returns a description of the

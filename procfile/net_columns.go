@@ -180,3 +180,34 @@ func isBlankTableLine(line []byte) bool {
 	}
 	return true
 }
+
+// parseTableLines parses a /proc table file line by line. It skips the first
+// line when its first column is header (no header when header is ""), and
+// blank lines. parse returns a description of the first invalid column, or
+// "" for a good row. A bad line is skipped, and the rows of every good line
+// come back with one error that names the first bad line.
+func parseTableLines[T any](data []byte, header string, parse func(line []byte) (T, string)) ([]T, error) {
+	rows := make([]T, 0, estimateLines(data))
+	var bad malformedLines
+	lineNumber := 0
+	for len(data) > 0 {
+		var line []byte
+		line, data = cutTableLine(data)
+		lineNumber++
+
+		if lineNumber == 1 && header != "" && firstColumnIs(line, header) {
+			continue
+		}
+		if isBlankTableLine(line) {
+			continue
+		}
+
+		row, problem := parse(line)
+		if problem != "" {
+			bad.add(lineNumber, "%s", problem)
+			continue
+		}
+		rows = append(rows, row)
+	}
+	return rows, bad.err()
+}

@@ -66,29 +66,9 @@ func ParseNetIP(data []byte, order binary.ByteOrder) ([]IPSocket, error) {
 		return nil, errors.New("ParseNetIP: byte order is neither little- nor big-endian: pass binary.LittleEndian or binary.BigEndian")
 	}
 
-	rows := make([]IPSocket, 0, estimateLines(data))
-	var bad malformedLines
-	lineNumber := 0
-	for len(data) > 0 {
-		var line []byte
-		line, data = cutTableLine(data)
-		lineNumber++
-
-		if lineNumber == 1 && firstColumnIs(line, "sl") {
-			continue
-		}
-		if isBlankTableLine(line) {
-			continue
-		}
-
-		row, problem := parseIPSocketLine(line, swapWords)
-		if problem != "" {
-			bad.add(lineNumber, "%s", problem)
-			continue
-		}
-		rows = append(rows, row)
-	}
-	return rows, bad.err()
+	return parseTableLines(data, "sl", func(line []byte) (IPSocket, string) {
+		return parseIPSocketLine(line, swapWords)
+	})
 }
 
 // parseIPSocketLine parses one data row. On failure it returns a description

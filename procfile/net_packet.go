@@ -31,29 +31,7 @@ const minPacketColumns = 9
 // skipped. ParseNetPacket then returns every row that did parse together with
 // an error that wraps ErrMalformed and names the first bad line.
 func ParseNetPacket(data []byte) ([]PacketSocket, error) {
-	rows := make([]PacketSocket, 0, estimateLines(data))
-	var bad malformedLines
-	lineNumber := 0
-	for len(data) > 0 {
-		var line []byte
-		line, data = cutTableLine(data)
-		lineNumber++
-
-		if lineNumber == 1 && firstColumnIs(line, "sk") {
-			continue
-		}
-		if isBlankTableLine(line) {
-			continue
-		}
-
-		row, problem := parsePacketSocketLine(line)
-		if problem != "" {
-			bad.add(lineNumber, "%s", problem)
-			continue
-		}
-		rows = append(rows, row)
-	}
-	return rows, bad.err()
+	return parseTableLines(data, "sk", parsePacketSocketLine)
 }
 
 // parsePacketSocketLine parses one data row. On failure it returns a

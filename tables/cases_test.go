@@ -17,8 +17,8 @@ import (
 
 // The tests in this file run each /proc fault case of testdata/cases through
 // SQL, the way an analyst meets it. Cases laid out as a /proc tree are read
-// with --proc semantics directly; single-file cases are placed into a small
-// tree first, next to a synthetic stat line.
+// directly, as --proc reads them. Single-file cases are first placed into a
+// small tree, next to a synthetic stat line.
 
 const casesDir = "../testdata/cases"
 

@@ -11,7 +11,7 @@ import (
 
 // modules has one row per loaded kernel module, from /proc/modules. A kernel
 // built without module support has no such file: the table is then empty and
-// the query carries a note that says so.
+// the query carries a note that explains why.
 func init() {
 	register(&rowTable[procfile.Module]{
 		name:    "modules",

@@ -190,9 +190,8 @@ func (p *Process) Cgroup() (string, bool) {
 }
 
 // readProcess emits the process pid unless it no longer exists. A process
-// whose stat is gone is skipped, which is what a scan racing with exits must
-// do; any other stat failure still yields the process, with NULL in the
-// columns that stat feeds.
+// whose stat is gone exited during the scan and is skipped. Any other stat
+// failure still yields the process, with NULL in the columns stat feeds.
 func readProcess(r *Reader, pid int, emit func(*Process) error) error {
 	p := newProcess(r, pid)
 	data, err := r.Src.ReadFile(p.name("stat"))

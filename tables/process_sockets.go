@@ -6,7 +6,7 @@ import (
 
 // process_sockets joins each socket to the processes and descriptors that
 // hold it, through the socket inode in the fd link text. A socket that no
-// process holds gets one row with a NULL pid; a socket shared by several
+// process holds gets one row with a NULL pid. A socket shared by several
 // processes (after fork, or passed over a unix socket) gets one row each.
 func init() {
 	columns := []column[heldSocket]{

@@ -110,17 +110,6 @@ func (r *Reader) Warnings() []string {
 	return append(out, r.notes...)
 }
 
-// FailureCount returns the number of failed reads recorded so far.
-func (r *Reader) FailureCount() int {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	total := 0
-	for _, n := range r.failures {
-		total += n
-	}
-	return total
-}
-
 // readFile reads a file and records a failure, reporting whether it succeeded.
 func (r *Reader) readFile(name string) ([]byte, bool) {
 	data, err := r.Src.ReadFile(name)
