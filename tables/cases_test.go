@@ -117,6 +117,8 @@ func TestCaseStatCommWithSpaces(t *testing.T) {
 	})
 	res := runSQL(t, root, "SELECT pid, name, state, ppid, pgrp, session, tty_nr, threads, vsize_bytes FROM processes")
 	assertRows(t, res, "4242 | Media Serv Wkr | S | 1 | 4242 | 4242 | 0 | 9 | 412315648")
+	threads := runSQL(t, root, "SELECT pid, tid, name, state FROM threads")
+	assertRows(t, threads, "4242 | 4250 | Worker Pool 2 | S")
 }
 
 func TestCaseStatCommWithParentheses(t *testing.T) {

@@ -69,8 +69,9 @@ func (r *Reader) recordFailure(name string, err error) {
 	r.mu.Unlock()
 }
 
-// fileKind reduces "123/fd/4" to "fd" and "123/environ" to "environ", so that
-// failures are counted by kind of file rather than one line per process.
+// fileKind reduces "123/fd/4" to "fd", "123/task/7/stat" to "task" and
+// "123/environ" to "environ", so failures are counted by kind of file rather
+// than one line per process.
 func fileKind(name string) string {
 	parts := strings.Split(name, "/")
 	if len(parts) > 1 {
@@ -78,7 +79,7 @@ func fileKind(name string) string {
 			parts = parts[1:]
 		}
 	}
-	if len(parts) > 1 && (parts[0] == "fd" || parts[0] == "fdinfo" || parts[0] == "ns") {
+	if len(parts) > 1 && (parts[0] == "fd" || parts[0] == "fdinfo" || parts[0] == "ns" || parts[0] == "task") {
 		return parts[0]
 	}
 	return path.Join(parts...)
