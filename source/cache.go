@@ -13,6 +13,12 @@ type Cache struct {
 	links map[string]cachedString
 	dirs  map[string]cachedNames
 	nlink map[string]cachedCount
+	hash  map[string]cachedDigest
+}
+
+type cachedDigest struct {
+	digest Digest
+	err    error
 }
 
 type cachedBytes struct {
@@ -43,6 +49,7 @@ func NewCache(src Source) *Cache {
 		links: make(map[string]cachedString),
 		dirs:  make(map[string]cachedNames),
 		nlink: make(map[string]cachedCount),
+		hash:  make(map[string]cachedDigest),
 	}
 }
 
@@ -101,6 +108,24 @@ func (c *Cache) LinkCount(name string) (uint64, error) {
 		return cachedCount{n, err}
 	})
 	return v.n, v.err
+}
+
+// Hash implements Source.
+func (c *Cache) Hash(name string) (Digest, error) {
+	v := memo(c, c.hash, name, func() cachedDigest {
+		digest, err := c.src.Hash(name)
+		return cachedDigest{digest, err}
+	})
+	return v.digest, v.err
+}
+
+// HostDir implements Source.
+func (c *Cache) HostDir(name string) ([]string, error) {
+	v := memo(c, c.dirs, "\x00host/"+name, func() cachedNames {
+		names, err := c.src.HostDir(name)
+		return cachedNames{names, err}
+	})
+	return v.names, v.err
 }
 
 // HostFile implements Source. Host files are small and read rarely, so they

@@ -2,7 +2,9 @@ package source
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"encoding/binary"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -13,6 +15,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -33,6 +36,19 @@ type Dir struct {
 	root     string
 	procfs   bool
 	readTime time.Time
+
+	mu     sync.Mutex
+	hashes map[fileID]Digest
+}
+
+// fileID identifies a file's content by device, inode and change time, so
+// that processes running one binary hash it once and a binary replaced in
+// place is hashed again.
+type fileID struct {
+	dev, ino uint64
+	ctimeSec int64
+	ctimeNs  int64
+	size     int64
 }
 
 // NewDir opens the procfs root at root. It fails when root is not a directory.
@@ -46,7 +62,7 @@ func NewDir(root string) (*Dir, error) {
 	}
 	var st unix.Statfs_t
 	isProcfs := unix.Statfs(root, &st) == nil && st.Type == procSuperMagic
-	return &Dir{root: root, procfs: isProcfs, readTime: time.Now().UTC()}, nil
+	return &Dir{root: root, procfs: isProcfs, readTime: time.Now().UTC(), hashes: map[fileID]Digest{}}, nil
 }
 
 func (d *Dir) full(name string) string {
@@ -147,14 +163,77 @@ func (d *Dir) LinkCount(name string) (uint64, error) {
 	return uint64(st.Nlink), nil
 }
 
-// HostFile implements Source. For the live /proc it reads the host's /etc.
-// For another root it reads beside it, so /host/proc pairs with /host/etc.
+// Hash implements Source. In a copied tree, which cannot hold the file behind
+// a link, NAME.sha256 may hold "<hex digest> <size>".
+func (d *Dir) Hash(name string) (Digest, error) {
+	if !d.procfs {
+		data, err := os.ReadFile(d.full(name) + ".sha256")
+		if err != nil {
+			return Digest{}, d.recordedError(name, fs.ErrNotExist)
+		}
+		var dg Digest
+		if _, err := fmt.Sscan(string(data), &dg.SHA256, &dg.Size); err != nil {
+			return Digest{}, fmt.Errorf("read digest %q: %w", name+".sha256", err)
+		}
+		return dg, nil
+	}
+	f, err := os.Open(d.full(name))
+	if err != nil {
+		return Digest{}, err
+	}
+	defer f.Close()
+	var st unix.Stat_t
+	if err := unix.Fstat(int(f.Fd()), &st); err != nil {
+		return Digest{}, &fs.PathError{Op: "fstat", Path: d.full(name), Err: err}
+	}
+	id := fileID{dev: st.Dev, ino: st.Ino, ctimeSec: st.Ctim.Sec, ctimeNs: st.Ctim.Nsec, size: st.Size}
+	d.mu.Lock()
+	dg, ok := d.hashes[id]
+	d.mu.Unlock()
+	if ok {
+		return dg, nil
+	}
+	h := sha256.New()
+	n, err := io.Copy(h, f)
+	if err != nil {
+		return Digest{}, &fs.PathError{Op: "read", Path: d.full(name), Err: err}
+	}
+	dg = Digest{SHA256: hex.EncodeToString(h.Sum(nil)), Size: n}
+	d.mu.Lock()
+	d.hashes[id] = dg
+	d.mu.Unlock()
+	return dg, nil
+}
+
+// HostFile implements Source.
 func (d *Dir) HostFile(name string) ([]byte, error) {
+	return os.ReadFile(d.hostPath(name))
+}
+
+// HostDir implements Source.
+func (d *Dir) HostDir(name string) ([]string, error) {
+	f, err := os.Open(d.hostPath(name))
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	names, err := f.Readdirnames(-1)
+	if err != nil {
+		return nil, err
+	}
+	sort.Strings(names)
+	return names, nil
+}
+
+// hostPath maps a host path such as "etc/passwd" to the file to read. For the
+// live /proc it is the host's own; for another root it lies beside that root,
+// so /host/proc pairs with /host/etc.
+func (d *Dir) hostPath(name string) string {
 	base := "/"
 	if filepath.Clean(d.root) != "/proc" {
 		base = filepath.Dir(filepath.Clean(d.root))
 	}
-	return os.ReadFile(filepath.Join(base, filepath.FromSlash(path.Clean("/"+name))))
+	return filepath.Join(base, filepath.FromSlash(path.Clean("/"+name)))
 }
 
 // Describe implements Source.

@@ -28,20 +28,36 @@ type Source interface {
 	// LinkCount returns the hard link count (st_nlink) of the file that a
 	// magic link such as "123/exe" refers to; 0 means the file was deleted.
 	LinkCount(name string) (uint64, error)
+	// Hash returns the SHA-256 digest and size of the file that a magic
+	// link such as "123/exe" refers to. It reads the file through the link,
+	// so a deleted or memfd executable is hashed too.
+	Hash(name string) (Digest, error)
 	// HostFile returns a file of the host outside /proc, such as
 	// "etc/passwd", used to name users and groups.
 	HostFile(name string) ([]byte, error)
+	// HostDir returns the entry names of a host directory outside /proc,
+	// such as "sys/module", in lexical order.
+	HostDir(name string) ([]string, error)
 	// Describe returns what the source is and when it was read.
 	Describe() Description
 }
 
+// Digest identifies the content of a file.
+type Digest struct {
+	SHA256 string // lower-case hex
+	Size   int64  // bytes
+}
+
 // Description identifies a source for the system table and for messages.
 type Description struct {
-	Kind         string // "live" for a procfs mount, "tree" for a copied directory
+	Kind         string // "live" for a procfs mount, "tree" for a copied directory, "snapshot"
 	Location     string // the procfs root directory or the snapshot file
 	Architecture string // machine name as uname reports it; "" when unknown
 	ByteOrder    binary.ByteOrder
-	ReadTime     time.Time // when the rows were read; the capture time for a snapshot
+	ReadTime     time.Time // when the source was opened; the capture start for a snapshot
+	// The fields below are known for snapshots only.
+	CaptureEnd time.Time
+	Collector  string // the program and version that captured the data
 }
 
 // Gone reports whether err means that the process owning the file no longer

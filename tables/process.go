@@ -36,6 +36,7 @@ type Process struct {
 	argv    lazy[cmdline]
 	exe     lazy[string]
 	nlink   lazy[uint64]
+	digest  lazy[source.Digest]
 	environ lazy[[]procfile.EnvVar]
 	cgroup  lazy[string]
 	links   map[string]*lazy[string]
@@ -130,6 +131,18 @@ func (p *Process) ExePath() (path string, deleted bool, ok bool) {
 	}
 	path, deleted = procfile.SplitDeleted(raw)
 	return path, deleted, true
+}
+
+// ExeDigest returns the SHA-256 and size of the executable.
+func (p *Process) ExeDigest() (source.Digest, bool) {
+	return p.digest.get(func() (source.Digest, bool) {
+		d, err := p.r.Src.Hash(p.name("exe"))
+		if err != nil {
+			p.r.recordFailure(p.name("exe"), err)
+			return source.Digest{}, false
+		}
+		return d, true
+	})
 }
 
 // Link returns the target of a link under /proc/<pid>, such as "cwd".

@@ -30,6 +30,14 @@ var processColumns = []column[*Process]{
 		_, deleted, ok := p.ExePath()
 		return orNull(boolValue(deleted), ok)
 	}},
+	{Column{"exe_sha256", types.LongText, "SHA-256 of the executable, read through the exe link so deleted and memfd binaries are hashed too"}, func(p *Process) any {
+		d, ok := p.ExeDigest()
+		return orNull(d.SHA256, ok)
+	}},
+	{Column{"exe_size", types.Int64, "size of the executable in bytes, read through the exe link"}, func(p *Process) any {
+		d, ok := p.ExeDigest()
+		return orNull(d.Size, ok)
+	}},
 	{Column{"cmdline", types.LongText, "argv joined by spaces"}, func(p *Process) any {
 		c, ok := p.Cmdline()
 		return orNull(procfile.JoinArgv(c.argv), ok)
