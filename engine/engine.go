@@ -9,6 +9,7 @@ import (
 
 	sqle "github.com/dolthub/go-mysql-server"
 	"github.com/dolthub/go-mysql-server/sql"
+	"github.com/dolthub/go-mysql-server/sql/types"
 	"github.com/sirupsen/logrus"
 
 	"github.com/procsql/procsql/source"
@@ -36,7 +37,9 @@ func New(src source.Source) *Engine {
 
 // Result is the complete outcome of one statement.
 type Result struct {
+	OK       bool // the statement returned no result set, as SET does
 	Columns  []string
+	Sources  []string // table or alias each column comes from, "" for expressions
 	Types    []sql.Type
 	Rows     []sql.Row
 	Warnings []string // read failures and notes about the data, one line each
@@ -72,21 +75,33 @@ func (e *Engine) Query(session *sql.Context, query string) (*Result, error) {
 	if query == "" {
 		return nil, errors.New("empty query: give one SQL statement, for example SELECT * FROM processes")
 	}
-	if err := checkReadOnly(query); err != nil {
-		return nil, err
-	}
 	reader := tables.NewReader(source.NewCache(e.src))
 	base := context.WithValue(session, readerKey{}, reader)
 	ctx := session.WithContext(base)
 	ctx = ctx.WithQuery(query)
+	if err := checkReadOnly(ctx, query); err != nil {
+		return nil, explain(err)
+	}
 
 	schema, iter, _, err := e.sql.Query(ctx, query)
 	if err != nil {
 		return nil, explain(err)
 	}
 	res := &Result{}
+	if types.IsOkResultSchema(schema) || len(schema) == 0 {
+		// SET and SELECT ... INTO @var return an OK packet, not rows.
+		res.OK = true
+		for {
+			if _, err := iter.Next(ctx); err != nil {
+				break
+			}
+		}
+		iter.Close(ctx)
+		return res, nil
+	}
 	for _, col := range schema {
 		res.Columns = append(res.Columns, col.Name)
+		res.Sources = append(res.Sources, col.Source)
 		res.Types = append(res.Types, col.Type)
 	}
 	for {
@@ -113,7 +128,10 @@ func (e *Engine) Query(session *sql.Context, query string) (*Result, error) {
 // explain adds the next step to the errors that users hit most often.
 func explain(err error) error {
 	if sql.ErrReadOnly.Is(err) {
-		return fmt.Errorf("procsql is read-only: only SELECT, SHOW, DESCRIBE and EXPLAIN statements run (%w)", err)
+		return fmt.Errorf("statement rejected because procsql is read-only; run SELECT, SHOW, DESCRIBE or EXPLAIN: %w", err)
+	}
+	if errors.Is(err, context.Canceled) {
+		return fmt.Errorf("query canceled: %w", err)
 	}
 	if msg := err.Error(); strings.Contains(msg, "syntax error") && strings.Contains(msg, "near 'system'") {
 		return fmt.Errorf("%w: SYSTEM is a reserved word in MySQL, so quote the table name as `system`", err)

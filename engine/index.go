@@ -55,32 +55,59 @@ func (i *keyIndex) CanSupport(*sql.Context, ...sql.Range) bool { return true }
 
 func (i *keyIndex) CanSupportOrderBy(sql.Expression) bool { return false }
 
-// filter converts the lookup's ranges to a tables.Filter. It returns an empty
-// (unconstrained) filter when any range is not a single value.
-func (i *keyIndex) filter(lookup sql.IndexLookup) (tables.Filter, error) {
+// lookupPlan is what a lookup reads and how its rows are checked.
+type lookupPlan struct {
+	filter tables.Filter
+	// ranges are the lookup's ranges on the key column. Every row a lookup
+	// returns must fall in one of them, because a lookup join relies on the
+	// table to apply its join condition.
+	ranges []sql.MySQLRangeColumnExpr
+	// none is set when no row can match, such as for key IS NULL on a column
+	// that is never NULL.
+	none bool
+}
+
+// plan converts the lookup's ranges into a tables.Filter. Point values
+// become a pid or inode list; any other range reads everything, and the
+// ranges then decide which rows are returned.
+func (i *keyIndex) plan(lookup sql.IndexLookup, keyNotNull bool) (lookupPlan, error) {
 	ranges, ok := lookup.Ranges.(sql.MySQLRangeCollection)
 	if !ok {
-		return tables.Filter{}, nil
+		return lookupPlan{}, fmt.Errorf("lookup on %s.%s: unsupported range type %T", i.table, i.column, lookup.Ranges)
 	}
+	p := lookupPlan{}
 	var values []uint64
+	points, nullOnly := true, true
 	for _, r := range ranges {
 		if len(r) != 1 {
-			return tables.Filter{}, nil
+			return lookupPlan{}, fmt.Errorf("lookup on %s.%s: %d columns in a range of a one-column index", i.table, i.column, len(r))
 		}
-		v, isPoint, err := pointValue(r[0])
-		if err != nil {
-			return tables.Filter{}, fmt.Errorf("lookup on %s.%s: %w", i.table, i.column, err)
+		p.ranges = append(p.ranges, r[0])
+		if !isNullRange(r[0]) {
+			nullOnly = false
 		}
+		v, isPoint := pointValue(r[0])
 		if !isPoint {
-			return tables.Filter{}, nil
+			points = false
+			continue
 		}
 		if v >= 0 {
 			values = append(values, uint64(v))
 		}
 	}
-	if values == nil {
-		values = []uint64{}
+	switch {
+	case nullOnly && keyNotNull:
+		p.none = true
+	case points:
+		if values == nil {
+			values = []uint64{}
+		}
+		p.filter = i.filterFor(values)
 	}
+	return p, nil
+}
+
+func (i *keyIndex) filterFor(values []uint64) tables.Filter {
 	switch i.column {
 	case "pid":
 		pids := make([]int, 0, len(values))
@@ -89,34 +116,56 @@ func (i *keyIndex) filter(lookup sql.IndexLookup) (tables.Filter, error) {
 				pids = append(pids, int(v))
 			}
 		}
-		return tables.Filter{PIDs: pids}, nil
+		return tables.Filter{PIDs: pids}
 	case "inode":
-		return tables.Filter{Inodes: values}, nil
+		return tables.Filter{Inodes: values}
 	}
-	return tables.Filter{}, nil
+	return tables.Filter{}
+}
+
+// isNullRange reports whether r matches only NULL (key IS NULL).
+func isNullRange(r sql.MySQLRangeColumnExpr) bool {
+	_, lower := r.LowerBound.(sql.BelowNull)
+	_, upper := r.UpperBound.(sql.AboveNull)
+	return lower && upper
+}
+
+// contains reports whether the key value v falls in one of the ranges.
+func (p lookupPlan) contains(v any, typ sql.Type) (bool, error) {
+	point := sql.MySQLRangeColumnExpr{LowerBound: sql.BelowNull{}, UpperBound: sql.AboveNull{}, Typ: typ}
+	if v != nil {
+		point = sql.MySQLRangeColumnExpr{LowerBound: sql.Below{Key: v}, UpperBound: sql.Above{Key: v}, Typ: typ}
+	}
+	for _, r := range p.ranges {
+		in, err := point.IsSubsetOf(r)
+		if err != nil {
+			return false, err
+		}
+		if in {
+			return true, nil
+		}
+	}
+	return false, nil
 }
 
 // pointValue returns the value of a range that holds exactly one non-NULL
 // integer. A negative result means the value cannot match any key.
-func pointValue(r sql.MySQLRangeColumnExpr) (int64, bool, error) {
-	if !sql.MySQLRangeCutIsBinding(r.LowerBound) || !sql.MySQLRangeCutIsBinding(r.UpperBound) {
-		return 0, false, nil
-	}
+func pointValue(r sql.MySQLRangeColumnExpr) (int64, bool) {
 	if _, ok := r.LowerBound.(sql.Below); !ok {
-		return 0, false, nil
+		return 0, false
 	}
 	if _, ok := r.UpperBound.(sql.Above); !ok {
-		return 0, false, nil
+		return 0, false
 	}
 	lower, err := toInt(sql.GetMySQLRangeCutKey(r.LowerBound))
 	if err != nil {
-		return 0, false, nil
+		return 0, false
 	}
 	upper, err := toInt(sql.GetMySQLRangeCutKey(r.UpperBound))
 	if err != nil || lower != upper {
-		return 0, false, nil
+		return 0, false
 	}
-	return lower, true, nil
+	return lower, true
 }
 
 // toInt converts a range key to an integer; keys carry the literal's Go type.

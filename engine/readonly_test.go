@@ -2,6 +2,7 @@ package engine_test
 
 import (
 	"context"
+	"os"
 	"strings"
 	"testing"
 
@@ -81,6 +82,44 @@ func TestReadOnlyRejectsSelectInto(t *testing.T) {
 		_, err := eng.Query(eng.NewSession(context.Background()), q)
 		if err == nil || !strings.Contains(err.Error(), "read-only") {
 			t.Errorf("%q: error %v, want a read-only error", q, err)
+		}
+	}
+}
+
+func TestReadOnlyUsesSessionSQLMode(t *testing.T) {
+	eng := newTreeEngine(t)
+	session := eng.NewSession(context.Background())
+	if _, err := eng.Query(session, "SET SESSION sql_mode = 'ANSI_QUOTES'"); err != nil {
+		t.Fatal(err)
+	}
+	target := t.TempDir() + "/out.txt"
+	_, err := eng.Query(session, `SELECT "processes"."name" FROM processes LIMIT 1 INTO DUMPFILE '`+target+`'`)
+	if err == nil || !strings.Contains(err.Error(), "read-only") {
+		t.Errorf("INTO DUMPFILE under ANSI_QUOTES: error %v, want a read-only error", err)
+	}
+	if _, statErr := os.Stat(target); statErr == nil {
+		t.Errorf("INTO DUMPFILE under ANSI_QUOTES wrote %s", target)
+	}
+}
+
+func TestLoadFileRejected(t *testing.T) {
+	eng := newTreeEngine(t)
+	_, err := eng.Query(eng.NewSession(context.Background()), "SELECT LOAD_FILE('/etc/hostname')")
+	if err == nil || !strings.Contains(err.Error(), "LOAD_FILE() is rejected") {
+		t.Errorf("LOAD_FILE: error %v, want a rejection", err)
+	}
+}
+
+func TestSetReturnsNoRows(t *testing.T) {
+	eng := newTreeEngine(t)
+	session := eng.NewSession(context.Background())
+	for _, q := range []string{"SET @x = 1", "SELECT 5 INTO @y"} {
+		res, err := eng.Query(session, q)
+		if err != nil {
+			t.Fatalf("%q: %v", q, err)
+		}
+		if !res.OK || len(res.Columns) != 0 || len(res.Rows) != 0 {
+			t.Errorf("%q: result %+v, want an OK result without columns or rows", q, res)
 		}
 	}
 }

@@ -34,12 +34,16 @@ var (
 )
 
 func newTable(def tables.Table, src source.Source) *table {
+	notNull := map[string]bool{}
+	for _, name := range def.NotNullColumns() {
+		notNull[name] = true
+	}
 	var schema sql.Schema
 	for _, c := range def.Columns() {
 		schema = append(schema, &sql.Column{
 			Name:     c.Name,
 			Type:     c.Type,
-			Nullable: true,
+			Nullable: !notNull[c.Name],
 			Source:   def.Name(),
 			Comment:  c.Comment,
 		})
@@ -113,15 +117,26 @@ func (t *table) Partitions(*sql.Context) (sql.PartitionIter, error) {
 
 // PartitionRows implements sql.Table.
 func (t *table) PartitionRows(ctx *sql.Context, p sql.Partition) (sql.RowIter, error) {
-	filter := tables.Filter{}
-	if part, ok := p.(partition); ok {
-		filter = part.filter
+	part, _ := p.(partition)
+	if part.lookup.none {
+		return sql.RowsToRowIter(), nil
+	}
+	wanted := t.wanted
+	if part.lookup.ranges != nil {
+		wanted = append([]bool(nil), t.wanted...)
+		wanted[part.keyPos] = true
 	}
 	r := readerFrom(ctx, t.src)
 	var rows []sql.Row
-	err := t.def.Scan(r, filter, t.wanted, func(full sql.Row) error {
+	err := t.def.Scan(r, part.lookup.filter, wanted, func(full sql.Row) error {
 		if err := ctx.Err(); err != nil {
 			return err
+		}
+		if part.lookup.ranges != nil {
+			in, err := part.lookup.contains(full[part.keyPos], t.schema[part.keyPos].Type)
+			if err != nil || !in {
+				return err
+			}
 		}
 		row := make(sql.Row, len(t.outputIndex))
 		for i, pos := range t.outputIndex {
@@ -167,15 +182,18 @@ func (t *table) LookupPartitions(_ *sql.Context, lookup sql.IndexLookup) (sql.Pa
 	if !ok {
 		return nil, fmt.Errorf("lookup on table %s: index %T is not a procsql key index", t.def.Name(), lookup.Index)
 	}
-	filter, err := idx.filter(lookup)
+	keyPos := t.schema.IndexOfColName(idx.column)
+	plan, err := idx.plan(lookup, !t.schema[keyPos].Nullable)
 	if err != nil {
 		return nil, err
 	}
-	return &partitionIter{parts: []sql.Partition{partition{filter: filter}}}, nil
+	return &partitionIter{parts: []sql.Partition{partition{lookup: plan, keyPos: keyPos}}}, nil
 }
 
+// partition is the single partition of a scan, narrowed by a lookup.
 type partition struct {
-	filter tables.Filter
+	lookup lookupPlan
+	keyPos int // position of the lookup's key column in the full schema
 }
 
 func (partition) Key() []byte { return []byte("all") }

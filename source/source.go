@@ -7,8 +7,11 @@ import (
 	"encoding/binary"
 	"errors"
 	"io/fs"
+	"sync"
 	"syscall"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // Source reads /proc-style data. Every name is a slash-separated path relative
@@ -74,31 +77,22 @@ func ErrnoName(err error) string {
 	if !errors.As(err, &errno) {
 		return ""
 	}
-	for name, value := range errnoByName {
-		if value == errno {
-			return name
-		}
-	}
-	return errno.Error()
-}
-
-// errnoByName lists the errors that /proc reads produce in practice.
-var errnoByName = map[string]syscall.Errno{
-	"EACCES":       syscall.EACCES,
-	"EPERM":        syscall.EPERM,
-	"ENOENT":       syscall.ENOENT,
-	"ESRCH":        syscall.ESRCH,
-	"EIO":          syscall.EIO,
-	"EINVAL":       syscall.EINVAL,
-	"ENOTDIR":      syscall.ENOTDIR,
-	"ELOOP":        syscall.ELOOP,
-	"ENAMETOOLONG": syscall.ENAMETOOLONG,
-	"EFAULT":       syscall.EFAULT,
-	"ENOMEM":       syscall.ENOMEM,
+	return unix.ErrnoName(errno)
 }
 
 // ParseErrno converts a symbolic errno name such as "EACCES" into its value.
 func ParseErrno(name string) (syscall.Errno, bool) {
-	errno, ok := errnoByName[name]
+	errno, ok := errnoByName()[name]
 	return errno, ok
 }
+
+// errnoByName maps every errno name this platform knows to its value.
+var errnoByName = sync.OnceValue(func() map[string]syscall.Errno {
+	names := map[string]syscall.Errno{}
+	for errno := syscall.Errno(1); errno < 4096; errno++ {
+		if name := unix.ErrnoName(errno); name != "" {
+			names[name] = errno
+		}
+	}
+	return names
+})

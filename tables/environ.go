@@ -13,6 +13,7 @@ func init() {
 		name:    "environ",
 		comment: "one row per environment variable a process started with",
 		keys:    []string{"pid"},
+		notNull: []string{"pid", "name"},
 		columns: []column[envItem]{
 			{Column{"pid", types.Int32, "process id"}, func(it envItem) any { return int32(it.pid) }},
 			{Column{"name", types.LongText, "variable name"}, func(it envItem) any { return it.v.Name }},

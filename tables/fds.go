@@ -16,6 +16,7 @@ func init() {
 		name:    "fds",
 		comment: "one row per open file descriptor",
 		keys:    []string{"pid"},
+		notNull: []string{"pid", "fd"},
 		columns: fdColumns,
 		process: readFDs,
 	})

@@ -13,6 +13,7 @@ func init() {
 		name:    "maps",
 		comment: "one row per memory mapping of a process",
 		keys:    []string{"pid"},
+		notNull: []string{"pid", "start", "end"},
 		columns: mapColumns,
 		process: readMappings,
 	})

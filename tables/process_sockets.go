@@ -29,6 +29,7 @@ func init() {
 		name:    "process_sockets",
 		comment: "each socket with the pid and fd that hold it, including sockets no process holds",
 		keys:    []string{"pid", "inode"},
+		notNull: []string{"inode"},
 		columns: columns,
 		items:   forEachHeldSocket,
 	})

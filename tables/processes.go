@@ -12,6 +12,7 @@ func init() {
 		name:    "processes",
 		comment: "one row per process: identity, command line, credentials and resources",
 		keys:    []string{"pid"},
+		notNull: []string{"pid"},
 		columns: processColumns,
 		process: readProcess,
 	})

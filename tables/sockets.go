@@ -17,6 +17,7 @@ func init() {
 		name:    "sockets",
 		comment: "one row per socket, in every network namespace",
 		keys:    []string{"inode"},
+		notNull: []string{"inode"},
 		columns: socketColumns(func(s *socket) *socket { return s }),
 		items: func(r *Reader, f Filter, emit func(*socket) error) error {
 			all := r.sockets()

@@ -34,6 +34,8 @@ type Table interface {
 	// KeyColumns lists the columns that Scan can narrow on through Filter:
 	// "pid" and "inode" are the two keys the tables use.
 	KeyColumns() []string
+	// NotNullColumns lists the columns that are never NULL.
+	NotNullColumns() []string
 	// Scan reads the rows that match f and calls emit for each in a stable
 	// order. Only columns with wanted[i] set are filled; the others are nil,
 	// so files that feed only unwanted columns are never read.
@@ -73,6 +75,7 @@ type rowTable[T any] struct {
 	name    string
 	comment string
 	keys    []string
+	notNull []string
 	columns []column[T]
 	// Exactly one of items and process is set. items produces every row of
 	// a table that is not per process. process produces the rows of one
@@ -84,6 +87,8 @@ type rowTable[T any] struct {
 func (t *rowTable[T]) Name() string         { return t.name }
 func (t *rowTable[T]) Comment() string      { return t.comment }
 func (t *rowTable[T]) KeyColumns() []string { return t.keys }
+
+func (t *rowTable[T]) NotNullColumns() []string { return t.notNull }
 
 func (t *rowTable[T]) Columns() []Column {
 	cols := make([]Column, len(t.columns))

@@ -15,6 +15,7 @@ func init() {
 		name:    "threads",
 		comment: "one row per thread of each process",
 		keys:    []string{"pid"},
+		notNull: []string{"pid", "tid"},
 		columns: []column[threadItem]{
 			{Column{"pid", types.Int32, "process id (thread group id)"}, func(it threadItem) any { return int32(it.pid) }},
 			{Column{"tid", types.Int32, "thread id"}, func(it threadItem) any { return int32(it.tid) }},

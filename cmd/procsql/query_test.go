@@ -93,7 +93,7 @@ func TestQueryErrors(t *testing.T) {
 		args []string
 		want string
 	}{
-		{"write statement", []string{"--proc", parenthesesTree, "query", "DELETE FROM processes"}, "procsql is read-only: DELETE statements are rejected"},
+		{"write statement", []string{"--proc", parenthesesTree, "query", "DELETE FROM processes"}, "DELETE statements are rejected because procsql is read-only"},
 		{"syntax error", []string{"--proc", parenthesesTree, "query", "SELEC 1"}, "syntax error at position 6 near 'SELEC'"},
 		{"unknown table", []string{"--proc", parenthesesTree, "query", "SELECT * FROM procs"}, "table not found: procs"},
 		{"missing root", []string{"--proc", "/nonexistent/proc", "query", "SELECT 1"}, `open procfs root "/nonexistent/proc"`},
