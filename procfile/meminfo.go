@@ -17,45 +17,37 @@ type MeminfoEntry struct {
 }
 
 // ParseMeminfo parses the content of /proc/meminfo in file order. It skips
-// blank lines and rejects units other than kB.
+// blank lines. A line that does not parse, such as one with a unit other
+// than kB, is skipped, and the other entries come back with an error that
+// names the first bad line.
 func ParseMeminfo(data []byte) ([]MeminfoEntry, error) {
-	entries := []MeminfoEntry{}
-	lineNumber := 0
-	for line := range bytes.Lines(data) {
-		lineNumber++
-		line = bytes.TrimSuffix(line, []byte("\n"))
-		if len(bytes.TrimSpace(line)) == 0 {
-			continue
-		}
+	return parseTableLines(data, "", parseMeminfoLine)
+}
 
-		name, rest, found := bytes.Cut(line, []byte(":"))
-		if !found || len(name) == 0 {
-			return nil, fmt.Errorf("%w: meminfo line %d: missing \"Name:\" in %q",
-				ErrMalformed, lineNumber, excerpt(line))
-		}
-		fields := bytes.Fields(rest)
-		if len(fields) == 0 || len(fields) > 2 {
-			return nil, fmt.Errorf("%w: meminfo line %d: value %q is not \"N\" or \"N kB\"",
-				ErrMalformed, lineNumber, excerpt(rest))
-		}
-		value, err := strconv.ParseUint(string(fields[0]), 10, 64)
-		if err != nil {
-			return nil, fmt.Errorf("%w: meminfo line %d: value %q is not a decimal number",
-				ErrMalformed, lineNumber, excerpt(fields[0]))
-		}
-
-		entry := MeminfoEntry{Name: string(name), Value: value}
-		if len(fields) == 2 {
-			if string(fields[1]) != "kB" {
-				return nil, fmt.Errorf("%w: meminfo line %d: unit %q is not \"kB\"",
-					ErrMalformed, lineNumber, excerpt(fields[1]))
-			}
-			if value > math.MaxUint64/1024 {
-				return nil, fmt.Errorf("%w: meminfo line %d: %d kB overflows 64 bits", ErrMalformed, lineNumber, value)
-			}
-			entry.Value, entry.Unit = value*1024, "bytes"
-		}
-		entries = append(entries, entry)
+// parseMeminfoLine parses one "Name: N [kB]" line. On failure it returns a
+// description of the problem.
+func parseMeminfoLine(line []byte) (MeminfoEntry, string) {
+	name, rest, found := bytes.Cut(line, []byte(":"))
+	if !found || len(name) == 0 {
+		return MeminfoEntry{}, fmt.Sprintf("missing \"Name:\" in %q", excerpt(line))
 	}
-	return entries, nil
+	fields := bytes.Fields(rest)
+	if len(fields) == 0 || len(fields) > 2 {
+		return MeminfoEntry{}, fmt.Sprintf("value %q is not \"N\" or \"N kB\"", excerpt(rest))
+	}
+	value, err := strconv.ParseUint(string(fields[0]), 10, 64)
+	if err != nil {
+		return MeminfoEntry{}, fmt.Sprintf("value %q is not a decimal number", excerpt(fields[0]))
+	}
+	entry := MeminfoEntry{Name: string(name), Value: value}
+	if len(fields) == 2 {
+		if string(fields[1]) != "kB" {
+			return MeminfoEntry{}, fmt.Sprintf("unit %q is not \"kB\"", excerpt(fields[1]))
+		}
+		if value > math.MaxUint64/1024 {
+			return MeminfoEntry{}, fmt.Sprintf("%d kB overflows 64 bits", value)
+		}
+		entry.Value, entry.Unit = value*1024, "bytes"
+	}
+	return entry, ""
 }

@@ -94,3 +94,13 @@ func BenchmarkParseMeminfo(b *testing.B) {
 		}
 	}
 }
+
+func TestParseMeminfoKeepsGoodLines(t *testing.T) {
+	entries, err := ParseMeminfo([]byte("MemTotal: 1 kB\nFoo: -5 kB\nMemFree: 2 kB\n"))
+	if !errors.Is(err, ErrMalformed) {
+		t.Errorf("error = %v, want ErrMalformed for line 2", err)
+	}
+	if len(entries) != 2 || entries[0].Name != "MemTotal" || entries[1].Name != "MemFree" {
+		t.Errorf("entries = %+v, want MemTotal and MemFree", entries)
+	}
+}

@@ -69,22 +69,44 @@ func (d *Dir) full(name string) string {
 	return filepath.Join(d.root, filepath.FromSlash(name))
 }
 
+// MaxFileSize bounds one file read. The largest /proc files procsql reads
+// (smaps of a process with many mappings, net/tcp with many connections) stay
+// well below it; a larger file in a copied tree is rejected, not loaded.
+const MaxFileSize = 256 << 20
+
 // ReadFile implements Source. It reads until EOF instead of trusting the size
 // that stat reports, because /proc files report a size of 0.
 func (d *Dir) ReadFile(name string) ([]byte, error) {
-	data, err := readAll(d.full(name))
+	data, err := d.readAll(d.full(name))
 	if err != nil {
 		return nil, d.recordedError(name, err)
 	}
 	return data, nil
 }
 
-func readAll(name string) ([]byte, error) {
-	f, err := os.Open(name)
+// readAll reads a whole file of at most MaxFileSize bytes. In a copied tree,
+// which may come from a hostile host, it does not follow symbolic links and
+// reads only regular files, so a link to /dev/zero or a FIFO cannot exhaust
+// memory or block the scan.
+func (d *Dir) readAll(name string) ([]byte, error) {
+	flags := os.O_RDONLY | syscall.O_CLOEXEC
+	if !d.procfs {
+		flags |= syscall.O_NOFOLLOW | syscall.O_NONBLOCK
+	}
+	f, err := os.OpenFile(name, flags, 0)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
+	if !d.procfs {
+		info, err := f.Stat()
+		if err != nil {
+			return nil, err
+		}
+		if !info.Mode().IsRegular() {
+			return nil, &fs.PathError{Op: "read", Path: name, Err: fmt.Errorf("not a regular file (%s) in a copied tree", info.Mode().Type())}
+		}
+	}
 	buf := make([]byte, 0, 4096)
 	for {
 		n, err := f.Read(buf[len(buf):cap(buf)])
@@ -94,6 +116,9 @@ func readAll(name string) ([]byte, error) {
 		}
 		if err != nil {
 			return nil, err
+		}
+		if len(buf) > MaxFileSize {
+			return nil, &fs.PathError{Op: "read", Path: name, Err: fmt.Errorf("file is larger than %d bytes", MaxFileSize)}
 		}
 		if len(buf) == cap(buf) {
 			buf = append(buf, 0)[:len(buf)]
@@ -109,11 +134,13 @@ func (d *Dir) ReadLink(name string) (string, error) {
 		return target, nil
 	}
 	if errors.Is(err, syscall.EINVAL) && !d.procfs {
-		data, readErr := readAll(d.full(name))
+		data, readErr := d.readAll(d.full(name))
 		if readErr != nil {
 			return "", d.recordedError(name, readErr)
 		}
-		return string(data), nil
+		// Tools that save link text, such as readlink > file, add a newline
+		// that readlink(2) never returns.
+		return strings.TrimSuffix(string(data), "\n"), nil
 	}
 	return "", d.recordedError(name, err)
 }
@@ -121,7 +148,11 @@ func (d *Dir) ReadLink(name string) (string, error) {
 // ReadDir implements Source. In a copied tree the .error and .nlink
 // side files are hidden.
 func (d *Dir) ReadDir(name string) ([]string, error) {
-	f, err := os.Open(d.full(name))
+	flags := os.O_RDONLY | syscall.O_CLOEXEC | syscall.O_DIRECTORY
+	if !d.procfs {
+		flags |= syscall.O_NOFOLLOW
+	}
+	f, err := os.OpenFile(d.full(name), flags, 0)
 	if err != nil {
 		return nil, d.recordedError(name, err)
 	}
@@ -257,6 +288,11 @@ func (d *Dir) recordedError(name string, err error) error {
 	}
 	data, readErr := os.ReadFile(d.full(name) + ".error")
 	if readErr != nil {
+		// A file missing beside files that exist was not collected; a
+		// missing directory means the process itself is absent.
+		if _, dirErr := os.Lstat(filepath.Dir(d.full(name))); dirErr == nil {
+			return &fs.PathError{Op: "read", Path: d.full(name), Err: ErrNotCollected}
+		}
 		return err
 	}
 	errno, ok := ParseErrno(strings.TrimSpace(string(data)))

@@ -6,6 +6,7 @@ package source
 import (
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"io/fs"
 	"sync"
 	"syscall"
@@ -62,6 +63,12 @@ type Description struct {
 	CaptureEnd time.Time
 	Collector  string // the program and version that captured the data
 }
+
+// ErrNotCollected is wrapped by the error for a file that a copied tree or a
+// snapshot does not contain, without a record that its read failed. It
+// matches fs.ErrNotExist, but unlike a vanished process it means the data
+// was not collected.
+var ErrNotCollected = fmt.Errorf("not collected by the source: %w", fs.ErrNotExist)
 
 // Gone reports whether err means that the process owning the file no longer
 // exists: the kernel returns ENOENT when the pid directory is gone and ESRCH

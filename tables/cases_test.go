@@ -399,7 +399,7 @@ func TestModulesMissingFileNote(t *testing.T) {
 	root := tree(t, map[string]string{"1/stat": statLine(1, "init")})
 	res := runSQL(t, root, "SELECT COUNT(*) FROM modules")
 	assertRows(t, res, "0")
-	if len(res.Warnings) != 1 || !strings.Contains(res.Warnings[0], "no /proc/modules") {
+	if len(res.Warnings) != 1 || !strings.Contains(res.Warnings[0], "no modules file") {
 		t.Errorf("warnings = %q, want one note about the missing /proc/modules", res.Warnings)
 	}
 }
@@ -411,12 +411,12 @@ func TestCasePermissionDenied(t *testing.T) {
 		`1234 | postgres | S | 113 | 113 | ["/usr/lib/postgresql/16/bin/postgres","-D","/var/lib/postgresql/16/main"] | NULL`,
 		"5678 | bash | S | NULL | NULL | NULL | /usr/bin/bash",
 	)
-	if len(res.Warnings) != 1 || !strings.Contains(res.Warnings[0], "exe failed with EACCES") {
+	if len(res.Warnings) != 1 || !strings.Contains(res.Warnings[0], "1 read of exe failed (EACCES)") {
 		t.Errorf("warnings = %q, want one line counting the EACCES on exe", res.Warnings)
 	}
 	env := runSQL(t, root, "SELECT pid, name, value FROM environ ORDER BY pid, name")
 	assertRows(t, env, "5678 | HOME | /home/user", "5678 | SHELL | /bin/bash")
-	if len(env.Warnings) != 1 || !strings.Contains(env.Warnings[0], "1 reads of environ failed with EACCES") {
+	if len(env.Warnings) != 1 || !strings.Contains(env.Warnings[0], "1 read of environ failed (EACCES)") {
 		t.Errorf("environ warnings = %q, want the EACCES on environ counted", env.Warnings)
 	}
 	fds := runSQL(t, root, "SELECT COUNT(*) FROM fds UNION ALL SELECT COUNT(*) FROM maps")

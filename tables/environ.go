@@ -17,7 +17,8 @@ func init() {
 		columns: []column[envItem]{
 			{Column{"pid", types.Int32, "process id"}, func(it envItem) any { return int32(it.pid) }},
 			{Column{"name", types.LongText, "variable name"}, func(it envItem) any { return it.v.Name }},
-			{Column{"value", types.LongText, "variable value with its bytes unchanged, including bytes that are not UTF-8"}, func(it envItem) any { return it.v.Value }},
+			{Column{"value", types.LongText, "variable value; a byte that is not valid UTF-8 appears as \\xNN"}, func(it envItem) any { return it.v.Value }},
+			{Column{"value_raw", types.LongBlob, "variable value with its exact bytes"}, func(it envItem) any { return []byte(it.v.Value) }},
 		},
 		process: func(r *Reader, pid int, emit func(envItem) error) error {
 			vars, _ := newProcess(r, pid).Environ()

@@ -36,7 +36,11 @@ func init() {
 		items: func(r *Reader, f Filter, emit func(procfile.Module) error) error {
 			data, err := r.Src.ReadFile("modules")
 			if errors.Is(err, fs.ErrNotExist) {
-				r.Note("modules is empty: this kernel has no /proc/modules (built without loadable module support)")
+				if r.Src.Describe().Kind == "live" {
+					r.Note("modules is empty: this kernel has no /proc/modules (built without loadable module support)")
+				} else {
+					r.Note("modules is empty: the source has no modules file")
+				}
 				return nil
 			}
 			if err != nil {

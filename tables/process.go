@@ -1,6 +1,7 @@
 package tables
 
 import (
+	"errors"
 	"strconv"
 	"strings"
 
@@ -43,6 +44,7 @@ type Process struct {
 }
 
 type cmdline struct {
+	raw       []byte
 	argv      []string
 	truncated bool
 }
@@ -99,7 +101,7 @@ func (p *Process) Cmdline() (cmdline, bool) {
 			return cmdline{}, false
 		}
 		argv, truncated := procfile.ParseCmdline(data)
-		return cmdline{argv: argv, truncated: truncated}, true
+		return cmdline{raw: data, argv: argv, truncated: truncated}, true
 	})
 }
 
@@ -204,10 +206,16 @@ func (p *Process) Cgroup() (string, bool) {
 
 // readProcess emits the process pid unless it no longer exists. A process
 // whose stat is gone exited during the scan and is skipped. Any other stat
-// failure still yields the process, with NULL in the columns stat feeds.
+// failure, including a stat that a copied tree lacks, still yields the
+// process, with NULL in the columns stat feeds.
 func readProcess(r *Reader, pid int, emit func(*Process) error) error {
 	p := newProcess(r, pid)
 	data, err := r.Src.ReadFile(p.name("stat"))
+	if errors.Is(err, source.ErrNotCollected) {
+		// A copied tree that lacks the file: the process existed.
+		r.recordMissing(p.name("stat"))
+		return emit(p)
+	}
 	if err != nil && source.Gone(err) {
 		return nil
 	}

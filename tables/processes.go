@@ -43,6 +43,10 @@ var processColumns = []column[*Process]{
 		c, ok := p.Cmdline()
 		return orNull(procfile.JoinArgv(c.argv), ok)
 	}},
+	{Column{"cmdline_raw", types.LongBlob, "the exact bytes of /proc/<pid>/cmdline, NUL separators included"}, func(p *Process) any {
+		c, ok := p.Cmdline()
+		return orNull(c.raw, ok)
+	}},
 	{Column{"argv", types.JSON, "argv as a JSON array of strings; empty for kernel threads and zombies"}, func(p *Process) any {
 		c, ok := p.Cmdline()
 		if !ok {

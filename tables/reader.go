@@ -1,6 +1,7 @@
 package tables
 
 import (
+	"errors"
 	"fmt"
 	"path"
 	"sort"
@@ -8,6 +9,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/procsql/procsql/procfile"
 	"github.com/procsql/procsql/source"
 )
 
@@ -59,14 +61,32 @@ func (r *Reader) recordFailure(name string, err error) {
 	if err == nil || source.Gone(err) {
 		return
 	}
-	errno := source.ErrnoName(err)
-	if errno == "" {
-		errno = err.Error()
-	}
-	key := failureKey{file: fileKind(name), errno: errno}
+	r.countFailure(name, failureReason(err))
+}
+
+// recordMissing counts a file that a copied tree lacks although its process
+// directory exists, so the data was not collected rather than gone.
+func (r *Reader) recordMissing(name string) {
+	r.countFailure(name, "not found")
+}
+
+func (r *Reader) countFailure(name, reason string) {
+	key := failureKey{file: fileKind(name), errno: reason}
 	r.mu.Lock()
 	r.failures[key]++
 	r.mu.Unlock()
+}
+
+// failureReason names err by its errno, or by its kind when it has none, so
+// the warning line stays short however many different files fail.
+func failureReason(err error) string {
+	if errno := source.ErrnoName(err); errno != "" {
+		return errno
+	}
+	if errors.Is(err, procfile.ErrMalformed) {
+		return "malformed content"
+	}
+	return "another error"
 }
 
 // fileKind reduces "123/fd/4" to "fd", "123/task/7/stat" to "task" and
@@ -105,7 +125,11 @@ func (r *Reader) Warnings() []string {
 	defer r.mu.Unlock()
 	var out []string
 	for key, n := range r.failures {
-		out = append(out, fmt.Sprintf("%d reads of %s failed with %s; the columns they feed are NULL", n, key.file, key.errno))
+		reads := "reads"
+		if n == 1 {
+			reads = "read"
+		}
+		out = append(out, fmt.Sprintf("%d %s of %s failed (%s), so the values from it are NULL or missing", n, reads, key.file, key.errno))
 	}
 	sort.Strings(out)
 	return append(out, r.notes...)
@@ -145,6 +169,9 @@ func (r *Reader) PIDs() []int {
 				pids = append(pids, pid)
 			}
 		}
+		if len(pids) == 0 {
+			r.Note(fmt.Sprintf("no process directories in %s: check that --proc names a /proc directory or a copy of one", r.Src.Describe().Location))
+		}
 		sort.Ints(pids)
 		return pids
 	})
@@ -161,9 +188,27 @@ func (r *Reader) selectPIDs(f Filter) []int {
 	sort.Ints(pids)
 	kept := pids[:0]
 	for i, pid := range pids {
-		if pid > 0 && (i == 0 || pid != pids[i-1]) {
+		if pid > 0 && (i == 0 || pid != pids[i-1]) && r.threadGroupLeader(pid) {
 			kept = append(kept, pid)
 		}
 	}
 	return kept
+}
+
+// threadGroupLeader reports whether a probed pid is a process rather than
+// one of its threads. /proc/<tid> exists for every thread although the
+// listing shows only processes, so a lookup of a thread id would otherwise
+// return the process's rows a second time. When status cannot be read the
+// pid is kept and the table's own reads decide.
+func (r *Reader) threadGroupLeader(pid int) bool {
+	data, err := r.Src.ReadFile(strconv.Itoa(pid) + "/status")
+	if err != nil {
+		return true
+	}
+	st, err := procfile.ParseStatus(data)
+	if err != nil {
+		return true
+	}
+	tgid, ok := st.Uint("Tgid")
+	return !ok || tgid == uint64(pid)
 }

@@ -8,8 +8,11 @@ package tables
 import (
 	"fmt"
 	"sort"
+	"strings"
+	"unicode/utf8"
 
 	"github.com/dolthub/go-mysql-server/sql"
+	"github.com/dolthub/go-mysql-server/sql/types"
 )
 
 // Column describes one column of a table.
@@ -103,7 +106,7 @@ func (t *rowTable[T]) Scan(r *Reader, f Filter, wanted []bool, emit func(sql.Row
 		row := make(sql.Row, len(t.columns))
 		for i, c := range t.columns {
 			if wanted == nil || wanted[i] {
-				row[i] = c.value(item)
+				row[i] = textValue(c.value(item))
 			}
 		}
 		return row
@@ -119,6 +122,52 @@ func (t *rowTable[T]) Scan(r *Reader, f Filter, wanted []bool, emit func(sql.Row
 		})
 		return rows, err
 	}, emit)
+}
+
+// textValue makes every string a column returns valid UTF-8, because
+// go-mysql-server v0.20.0 silently mismatches LIKE and fails REGEXP, CONCAT
+// and GROUP BY for a whole query on one invalid string. A byte that is not
+// part of valid UTF-8 becomes the four characters \xNN. Columns ending in
+// _raw are LONGBLOB and keep the exact bytes.
+func textValue(v any) any {
+	switch x := v.(type) {
+	case string:
+		return validUTF8(x)
+	case types.JSONDocument:
+		return types.JSONDocument{Val: validJSON(x.Val)}
+	}
+	return v
+}
+
+func validUTF8(s string) string {
+	if utf8.ValidString(s) {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && size == 1 {
+			fmt.Fprintf(&b, `\x%02x`, s[i])
+		} else {
+			b.WriteString(s[i : i+size])
+		}
+		i += size
+	}
+	return b.String()
+}
+
+func validJSON(v any) any {
+	switch x := v.(type) {
+	case string:
+		return validUTF8(x)
+	case []any:
+		out := make([]any, len(x))
+		for i, item := range x {
+			out[i] = validJSON(item)
+		}
+		return out
+	}
+	return v
 }
 
 // orNull returns v when ok and SQL NULL otherwise.

@@ -82,7 +82,7 @@ func TestQueryWarningLine(t *testing.T) {
 	if want := "pid,exe\n1234,\n5678,/usr/bin/bash\n"; stdout != want {
 		t.Errorf("stdout = %q, want %q", stdout, want)
 	}
-	if want := "warning: 1 reads of exe failed with EACCES; the columns they feed are NULL\n"; stderr != want {
+	if want := "warning: 1 read of exe failed (EACCES), so the values from it are NULL or missing\n"; stderr != want {
 		t.Errorf("stderr = %q, want %q", stderr, want)
 	}
 }
