@@ -44,6 +44,7 @@ func TestMain(m *testing.M) {
 type childReport struct {
 	Port          int    `json:"port"`
 	FileFD        int    `json:"file_fd"`
+	KeptFD        int    `json:"kept_fd"`
 	PipeRead      int    `json:"pipe_read"`
 	PipeWrite     int    `json:"pipe_write"`
 	PipeInode     uint64 `json:"pipe_inode"`
@@ -85,6 +86,8 @@ func runServerChild() {
 	must(err)
 	must(os.Remove(path))
 	r.FileFD = fd
+	r.KeptFD, err = syscall.Open(filepath.Join(dir, "kept (deleted)"), syscall.O_CREAT|syscall.O_RDONLY, 0o600)
+	must(err)
 
 	var p [2]int
 	must(syscall.Pipe(p[:]))
@@ -318,6 +321,9 @@ func TestLiveTables(t *testing.T) {
 		equal(t, "file deleted", file[2], 1)
 		equal(t, "file pos", file[3], 10)
 		equal(t, "file access", file[4], "rw")
+		kept := db.one(fmt.Sprintf("SELECT path, deleted FROM fds WHERE pid = %d AND fd = %d", sp, r.KeptFD))
+		equal(t, "kept path", kept[0], filepath.Join(dir, "kept (deleted)"))
+		equal(t, "kept deleted", kept[1], 0)
 		for _, fd := range []int{r.PipeRead, r.PipeWrite} {
 			pipe := db.one(fmt.Sprintf("SELECT type, inode, target FROM fds WHERE pid = %d AND fd = %d", sp, fd))
 			equal(t, "pipe type", pipe[0], "pipe")

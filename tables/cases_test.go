@@ -178,10 +178,10 @@ func TestCaseEnvironNulSeparated(t *testing.T) {
 
 func TestCaseKernelThreads(t *testing.T) {
 	root := filepath.Join(casesDir, "09-kernel-threads")
-	res := runSQL(t, root, "SELECT pid, name, state, ppid, kernel_thread, argv, exe, rss_bytes FROM processes ORDER BY pid")
+	res := runSQL(t, root, "SELECT pid, name, state, ppid, kernel_thread, argv, exe, rss_bytes, vsize_bytes FROM processes ORDER BY pid")
 	assertRows(t, res,
-		"2 | kthreadd | S | 0 | 1 | [] | NULL | NULL",
-		"58 | kworker/0:1H-kblockd | I | 2 | 1 | [] | NULL | NULL",
+		"2 | kthreadd | S | 0 | 1 | [] | NULL | NULL | NULL",
+		"58 | kworker/0:1H-kblockd | I | 2 | 1 | [] | NULL | NULL | NULL",
 	)
 	if len(res.Warnings) != 0 {
 		t.Errorf("kernel threads produced warnings %q, want none: ENOENT on exe is expected", res.Warnings)
@@ -358,13 +358,13 @@ func TestCaseTCP6ByteOrder(t *testing.T) {
 
 func TestCaseNetTCPDuplicates(t *testing.T) {
 	root := tree(t, map[string]string{"net/tcp": caseFile(t, "23-net-tcp-duplicates-and-size/tcp")})
-	res := runSQL(t, root, "SELECT local_address, local_port, remote_address, remote_port, state, inode FROM sockets ORDER BY remote_port, local_port")
+	res := runSQL(t, root, "SELECT local_address, local_port, remote_address, remote_port, state, inode, uid IS NULL FROM sockets ORDER BY remote_port, local_port")
 	assertRows(t, res,
-		"127.0.0.1 | 9000 | 0.0.0.0 | 0 | LISTEN | 41230",
-		"192.0.2.2 | 40001 | 127.0.0.1 | 9000 | ESTABLISHED | 41231",
-		"192.0.2.2 | 40002 | 127.0.0.1 | 9100 | ESTABLISHED | 41232",
-		"192.0.2.2 | 40003 | 127.0.0.1 | 9200 | TIME_WAIT | 0",
-		"192.0.2.2 | 40004 | 127.0.0.1 | 9200 | TIME_WAIT | 0",
+		"127.0.0.1 | 9000 | 0.0.0.0 | 0 | LISTEN | 41230 | false",
+		"192.0.2.2 | 40001 | 127.0.0.1 | 9000 | ESTABLISHED | 41231 | false",
+		"192.0.2.2 | 40002 | 127.0.0.1 | 9100 | ESTABLISHED | 41232 | false",
+		"192.0.2.2 | 40003 | 127.0.0.1 | 9200 | TIME_WAIT | 0 | true",
+		"192.0.2.2 | 40004 | 127.0.0.1 | 9200 | TIME_WAIT | 0 | true",
 	)
 }
 

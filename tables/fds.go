@@ -29,6 +29,24 @@ type fdItem struct {
 	ok     bool
 	parsed procfile.FDTarget
 	info   lazy[procfile.FDInfo]
+	nlink  lazy[uint64]
+}
+
+// deleted reports whether the descriptor's file was deleted. The link count
+// of the open file decides when it can be read, because a live file can be
+// named "x (deleted)"; otherwise the marker the kernel appends decides.
+func (it *fdItem) deleted() bool {
+	if !it.parsed.Deleted || (it.parsed.Type != procfile.FDFile && it.parsed.Type != procfile.FDDevice) {
+		return it.parsed.Deleted
+	}
+	n, err := it.nlink.get(func() (uint64, bool) {
+		n, err := it.p.r.Src.LinkCount(it.p.name("fd/" + strconv.Itoa(it.fd)))
+		return n, err == nil
+	})
+	if !err {
+		return true
+	}
+	return n == 0
 }
 
 func (it *fdItem) fdinfo() (procfile.FDInfo, bool) {
@@ -56,9 +74,18 @@ var fdColumns = []column[*fdItem]{
 		if !it.ok || it.parsed.Path == "" {
 			return nil
 		}
+		if it.parsed.Deleted && !it.deleted() {
+			// A live file whose name ends in " (deleted)".
+			return it.target
+		}
 		return it.parsed.Path
 	}},
-	{Column{"deleted", types.Boolean, "1 when the target ends in \" (deleted)\""}, func(it *fdItem) any { return orNull(boolValue(it.parsed.Deleted), it.ok) }},
+	{Column{"deleted", types.Boolean, "1 when the file was deleted: link count 0, or the \" (deleted)\" marker when the count cannot be read"}, func(it *fdItem) any {
+		if !it.ok {
+			return nil
+		}
+		return boolValue(it.deleted())
+	}},
 	{Column{"inode", types.Uint64, "inode of a socket, pipe or namespace target; joins sockets.inode"}, func(it *fdItem) any {
 		return orNull(it.parsed.Inode, it.ok && it.parsed.HasInode)
 	}},

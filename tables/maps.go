@@ -1,6 +1,8 @@
 package tables
 
 import (
+	"strings"
+
 	"github.com/dolthub/go-mysql-server/sql/types"
 	"github.com/procsql/procsql/procfile"
 )
@@ -77,7 +79,7 @@ var mapColumns = []column[*mapItem]{
 	{Column{"inode", types.Uint64, "inode of the file, 0 for anonymous mappings"}, func(it *mapItem) any { return it.m.Inode }},
 	{Column{"path", types.LongText, "file path or pseudo name without \" (deleted)\"; NULL for anonymous mappings"}, func(it *mapItem) any {
 		path, _ := procfile.SplitDeleted(it.m.Path)
-		return orNull(path, path != "")
+		return orNull(unescapeMapsPath(path), path != "")
 	}},
 	{Column{"deleted", types.Boolean, "1 when the path ends in \" (deleted)\""}, func(it *mapItem) any {
 		_, deleted := procfile.SplitDeleted(it.m.Path)
@@ -110,4 +112,13 @@ func readMappings(r *Reader, pid int, emit func(*mapItem) error) error {
 		}
 	}
 	return nil
+}
+
+// unescapeMapsPath turns the kernel's "\012" back into the newline it
+// escapes in maps paths, so maps.path equals fds.path for the same file.
+//
+// NOTE: the kernel does not escape backslashes, so a file whose name really
+// contains the four characters \012 is shown with a newline instead.
+func unescapeMapsPath(path string) string {
+	return strings.ReplaceAll(path, `\012`, "\n")
 }

@@ -87,7 +87,9 @@ var processColumns = []column[*Process]{
 	{Column{"threads", types.Int64, "number of threads (stat)"}, statValue(func(s procfile.Stat) any { return s.NumThreads })},
 	{Column{"nice", types.Int64, "nice value, -20 to 19 (stat)"}, statValue(func(s procfile.Stat) any { return s.Nice })},
 	{Column{"rss_bytes", types.Int64, "resident set size in bytes (status VmRSS); NULL for kernel threads and zombies"}, statusBytes("VmRSS")},
-	{Column{"vsize_bytes", types.Uint64, "virtual memory size in bytes (stat)"}, statValue(func(s procfile.Stat) any { return s.VSize })},
+	{Column{"vsize_bytes", types.Uint64, "virtual memory size in bytes (stat); NULL for kernel threads and zombies, which have no address space"}, statValue(func(s procfile.Stat) any {
+		return orNull(s.VSize, s.VSize != 0)
+	})},
 	{Column{"tty_nr", types.Int64, "controlling terminal device number, 0 for none (stat)"}, statValue(func(s procfile.Stat) any { return s.TTYNr })},
 	{Column{"session", types.Int32, "session id (stat)"}, statValue(func(s procfile.Stat) any { return int32(s.Session) })},
 	{Column{"pgrp", types.Int32, "process group id (stat)"}, statValue(func(s procfile.Stat) any { return int32(s.PGRP) })},

@@ -78,7 +78,7 @@ func socketColumns[T any](get func(T) *socket) []column[T] {
 		{Column{"remote_port", types.Uint16, "remote port, 0 for listeners"}, value(func(s *socket) any { return orNull(s.remotePort, s.hasAddress) })},
 		{Column{"state", types.LongText, "TCP state name (LISTEN, ESTABLISHED ...), or the unix socket state"}, value(func(s *socket) any { return orNull(s.state, s.state != "") })},
 		{Column{"inode", types.Uint64, "socket inode; joins fds.inode, 0 for sockets no longer attached (TIME_WAIT)"}, value(func(s *socket) any { return s.inode })},
-		{Column{"uid", types.Uint32, "owner uid"}, value(func(s *socket) any { return orNull(s.uid, s.hasUID) })},
+		{Column{"uid", types.Uint32, "owner uid; NULL for TIME_WAIT entries, which have no owner"}, value(func(s *socket) any { return orNull(s.uid, s.hasUID) })},
 		{Column{"tx_queue", types.Uint64, "bytes in the send queue"}, value(func(s *socket) any { return orNull(s.txQueue, s.hasQueues) })},
 		{Column{"rx_queue", types.Uint64, "bytes in the receive queue"}, value(func(s *socket) any { return orNull(s.rxQueue, s.hasQueues) })},
 		{Column{"net_ns", types.Uint64, "network namespace inode"}, value(func(s *socket) any { return orNull(s.netNS, s.hasNetNS) })},
@@ -153,6 +153,9 @@ func (r *Reader) sockets() *socketSet {
 	})
 }
 
+// tcpTimeWait is the kernel's TCP_TIME_WAIT state number.
+const tcpTimeWait = 6
+
 var ipSocketFiles = []struct{ file, family string }{
 	{"tcp", "inet"}, {"tcp6", "inet6"},
 	{"udp", "inet"}, {"udp6", "inet6"},
@@ -182,6 +185,9 @@ func (r *Reader) readNamespaceSockets(set *socketSet, dir string, netNS uint64, 
 			}
 			if f.file == "tcp" || f.file == "tcp6" {
 				s.state = procfile.TCPStateName(row.State)
+				// A TIME_WAIT entry has no owner: the kernel prints uid 0
+				// and inode 0 for it, and uid 0 would read as root.
+				s.hasUID = row.State != tcpTimeWait
 			} else if f.file == "udp" || f.file == "udp6" {
 				s.state = udpStateName(row.State)
 			}
