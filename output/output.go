@@ -14,6 +14,7 @@ import (
 
 	"github.com/dolthub/go-mysql-server/sql"
 	"github.com/dolthub/go-mysql-server/sql/types"
+	"github.com/shopspring/decimal"
 )
 
 // Formats lists the accepted values of --format and .mode.
@@ -32,6 +33,7 @@ func CheckFormat(name string) error {
 // Result is the part of a query result that the formatters write.
 type Result struct {
 	Columns []string
+	Sources []string // table or alias of each column; names repeated columns in JSON
 	Types   []sql.Type
 	Rows    []sql.Row
 }
@@ -52,11 +54,18 @@ func Write(w io.Writer, format string, res Result) error {
 }
 
 // text renders a value for CSV and tables. NULL becomes "NULL" in tables and
-// an empty field in CSV; the caller decides.
-func text(v any) (string, bool) {
+// an empty field in CSV; the caller decides. t may be nil.
+func text(v any, t sql.Type) (string, bool) {
 	switch x := v.(type) {
 	case nil:
 		return "", false
+	case decimal.Decimal:
+		if dt, ok := t.(sql.DecimalType); ok {
+			return x.StringFixed(int32(dt.Scale())), true
+		}
+		return x.String(), true
+	case types.Timespan:
+		return x.String(), true
 	case string:
 		return x, true
 	case []byte:
@@ -89,8 +98,10 @@ func escapeForTerminal(s string) string {
 			b.WriteString(`\n`)
 		case r == '\t':
 			b.WriteString(`\t`)
-		case r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0):
+		case r < 0x20 || r == 0x7f:
 			fmt.Fprintf(&b, `\x%02x`, r)
+		case (r >= 0x80 && r < 0xa0) || isBidiControl(r):
+			fmt.Fprintf(&b, `\u%04x`, r)
 		default:
 			b.WriteString(s[i : i+size])
 		}
@@ -99,13 +110,19 @@ func escapeForTerminal(s string) string {
 	return b.String()
 }
 
+// isBidiControl reports the Unicode bidirectional controls, which reorder
+// the text after them and can make a name read as something else.
+func isBidiControl(r rune) bool {
+	return r == 0x061c || r == 0x200e || r == 0x200f || (r >= 0x202a && r <= 0x202e) || (r >= 0x2066 && r <= 0x2069)
+}
+
 func writeTable(w io.Writer, res Result) error {
 	cells := make([][]string, 0, len(res.Rows)+1)
 	cells = append(cells, res.Columns)
 	for _, row := range res.Rows {
 		line := make([]string, len(row))
 		for i, v := range row {
-			s, ok := text(v)
+			s, ok := text(v, columnType(res, i))
 			if !ok {
 				s = "NULL"
 			} else {
@@ -152,7 +169,11 @@ func writeTable(w io.Writer, res Result) error {
 			}
 		}
 	}
-	_, err := fmt.Fprintf(w, "(%d rows)\n", len(res.Rows))
+	rows := "rows"
+	if len(res.Rows) == 1 {
+		rows = "row"
+	}
+	_, err := fmt.Fprintf(w, "(%d %s)\n", len(res.Rows), rows)
 	return err
 }
 
@@ -164,7 +185,7 @@ func writeCSV(w io.Writer, res Result) error {
 	for _, row := range res.Rows {
 		record := make([]string, len(row))
 		for i, v := range row {
-			record[i], _ = text(v)
+			record[i], _ = text(v, columnType(res, i))
 		}
 		if err := cw.Write(record); err != nil {
 			return err
@@ -175,6 +196,7 @@ func writeCSV(w io.Writer, res Result) error {
 }
 
 func writeJSON(w io.Writer, res Result, lines bool) error {
+	keys := jsonKeys(res)
 	objects := make([]json.RawMessage, 0, len(res.Rows))
 	for _, row := range res.Rows {
 		var b strings.Builder
@@ -183,10 +205,10 @@ func writeJSON(w io.Writer, res Result, lines bool) error {
 			if i > 0 {
 				b.WriteByte(',')
 			}
-			key, _ := json.Marshal(res.Columns[i])
+			key, _ := json.Marshal(keys[i])
 			b.Write(key)
 			b.WriteByte(':')
-			value, err := json.Marshal(jsonValue(v, res.Types[i]))
+			value, err := json.Marshal(jsonValue(v, columnType(res, i)))
 			if err != nil {
 				return fmt.Errorf("encode column %s as JSON: %w", res.Columns[i], err)
 			}
@@ -208,6 +230,38 @@ func writeJSON(w io.Writer, res Result, lines bool) error {
 	return enc.Encode(objects)
 }
 
+// jsonKeys returns one distinct object key per column. A name that several
+// columns share, as in SELECT p.pid, f.pid, is qualified with its table or
+// alias, and numbered when that is not enough, because JSON readers keep only
+// one of two equal keys.
+func jsonKeys(res Result) []string {
+	count := map[string]int{}
+	for _, c := range res.Columns {
+		count[c]++
+	}
+	keys := make([]string, len(res.Columns))
+	used := map[string]bool{}
+	for i, c := range res.Columns {
+		key := c
+		if count[c] > 1 && i < len(res.Sources) && res.Sources[i] != "" {
+			key = res.Sources[i] + "." + c
+		}
+		for n := 2; used[key]; n++ {
+			key = fmt.Sprintf("%s_%d", c, n)
+		}
+		used[key] = true
+		keys[i] = key
+	}
+	return keys
+}
+
+func columnType(res Result, i int) sql.Type {
+	if i < len(res.Types) {
+		return res.Types[i]
+	}
+	return nil
+}
+
 // jsonValue converts a column value to what encoding/json should write.
 // BOOLEAN columns become true or false, timestamps RFC 3339 in UTC, and a
 // string that is not valid UTF-8 becomes {"base64": "..."}, because JSON
@@ -225,6 +279,11 @@ func jsonValue(v any, t sql.Type) any {
 		return x.UTC().Format(time.RFC3339Nano)
 	case types.JSONDocument:
 		return jsonSafe(x.Val)
+	case decimal.Decimal:
+		s, _ := text(x, t)
+		return json.Number(s)
+	case types.Timespan:
+		return x.String()
 	case int8:
 		if t != nil && types.IsBoolean(t) {
 			return x != 0

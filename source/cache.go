@@ -9,16 +9,18 @@ import "sync"
 type Cache struct {
 	src   Source
 	mu    sync.Mutex
-	files map[string]cachedBytes
-	links map[string]cachedString
-	dirs  map[string]cachedNames
-	nlink map[string]cachedCount
-	hash  map[string]cachedDigest
+	files map[string]*entry[cachedBytes]
+	links map[string]*entry[cachedString]
+	dirs  map[string]*entry[cachedNames]
+	nlink map[string]*entry[cachedCount]
+	hash  map[string]*entry[cachedDigest]
 }
 
-type cachedDigest struct {
-	digest Digest
-	err    error
+// entry is one cached result. once makes concurrent callers for the same
+// name wait for a single read instead of reading twice.
+type entry[V any] struct {
+	once  sync.Once
+	value V
 }
 
 type cachedBytes struct {
@@ -41,37 +43,35 @@ type cachedCount struct {
 	err error
 }
 
+type cachedDigest struct {
+	digest Digest
+	err    error
+}
+
 // NewCache returns a Cache that reads through src.
 func NewCache(src Source) *Cache {
 	return &Cache{
 		src:   src,
-		files: make(map[string]cachedBytes),
-		links: make(map[string]cachedString),
-		dirs:  make(map[string]cachedNames),
-		nlink: make(map[string]cachedCount),
-		hash:  make(map[string]cachedDigest),
+		files: map[string]*entry[cachedBytes]{},
+		links: map[string]*entry[cachedString]{},
+		dirs:  map[string]*entry[cachedNames]{},
+		nlink: map[string]*entry[cachedCount]{},
+		hash:  map[string]*entry[cachedDigest]{},
 	}
 }
 
-// memo returns the cached value for name or computes it with read. The lock is
-// not held during read, so two goroutines may read the same name at once; the
-// first result stored wins and both return it.
-func memo[V any](c *Cache, m map[string]V, name string, read func() V) V {
+// memo returns the cached value for name, calling read exactly once per name
+// even when several goroutines ask at the same time.
+func memo[V any](c *Cache, m map[string]*entry[V], name string, read func() V) V {
 	c.mu.Lock()
-	v, ok := m[name]
-	c.mu.Unlock()
-	if ok {
-		return v
-	}
-	v = read()
-	c.mu.Lock()
-	if first, ok := m[name]; ok {
-		v = first
-	} else {
-		m[name] = v
+	e, ok := m[name]
+	if !ok {
+		e = &entry[V]{}
+		m[name] = e
 	}
 	c.mu.Unlock()
-	return v
+	e.once.Do(func() { e.value = read() })
+	return e.value
 }
 
 // ReadFile implements Source.

@@ -3,6 +3,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"os/signal"
@@ -14,6 +15,10 @@ func main() {
 	app := newApp(os.Stdin, os.Stdout, os.Stderr)
 	if err := app.run(ctx, os.Args[1:]); err != nil {
 		fmt.Fprintf(os.Stderr, "procsql: %v\n", err)
+		if errors.Is(err, context.Canceled) {
+			// 128 + SIGINT, as shells report a command stopped by Ctrl-C.
+			os.Exit(130)
+		}
 		os.Exit(1)
 	}
 }

@@ -68,7 +68,7 @@ func TestQueryTableEscapesControlCharacters(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := "pid  name\n---  -------------\n5    evil\\x1b[2J\\n\n(1 rows)\n"
+	want := "pid  name\n---  -------------\n5    evil\\x1b[2J\\n\n(1 row)\n"
 	if stdout != want {
 		t.Errorf("stdout = %q, want %q", stdout, want)
 	}
@@ -98,7 +98,7 @@ func TestQueryErrors(t *testing.T) {
 		{"unknown table", []string{"--proc", parenthesesTree, "query", "SELECT * FROM procs"}, "table not found: procs"},
 		{"missing root", []string{"--proc", "/nonexistent/proc", "query", "SELECT 1"}, `open procfs root "/nonexistent/proc"`},
 		{"invalid format", []string{"--format", "xml", "query", "SELECT 1"}, `invalid format "xml": use one of table, csv, json, jsonl`},
-		{"missing statement", []string{"query"}, "accepts 1 arg(s), received 0"},
+		{"missing statement", []string{"query"}, "query takes one SQL statement as one argument, got 0"},
 		{"empty statement", []string{"--proc", parenthesesTree, "query", " ; "}, "empty query"},
 	}
 	for _, c := range cases {

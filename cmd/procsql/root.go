@@ -87,7 +87,7 @@ func (a *app) openEngine() (*engine.Engine, error) {
 // writeResult prints a result and then, on stderr, one line about the reads
 // that failed and left columns NULL.
 func (a *app) writeResult(res *engine.Result, format string) error {
-	if err := output.Write(a.stdout, format, output.Result{Columns: res.Columns, Types: res.Types, Rows: res.Rows}); err != nil {
+	if err := output.Write(a.stdout, format, output.Result{Columns: res.Columns, Sources: res.Sources, Types: res.Types, Rows: res.Rows}); err != nil {
 		return fmt.Errorf("write result: %w", err)
 	}
 	if len(res.Warnings) > 0 {

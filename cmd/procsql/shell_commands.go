@@ -63,8 +63,9 @@ func (s *shell) printSchema(args []string) error {
 		selected = all
 	case 1:
 		for _, t := range all {
-			// SQL table names are case-insensitive, so .schema matches them the same way.
-			if strings.EqualFold(t.Name(), args[0]) {
+			// SQL table names are case-insensitive and may be quoted with
+			// backticks, so .schema matches them the same way.
+			if strings.EqualFold(t.Name(), strings.Trim(args[0], "`")) {
 				selected = append(selected, t)
 			}
 		}

@@ -547,14 +547,14 @@ func TestShellTerminal(t *testing.T) {
 
 		// One statement: the result table appears, then a new prompt.
 		term.send("SELECT pid, name FROM processes;\r")
-		term.expect("pid  name\n---  ----\n1    init\n(1 rows)\n")
+		term.expect("pid  name\n---  ----\n1    init\n(1 row)\n")
 		term.expect(primaryPrompt)
 
 		// A statement across two lines shows the continuation prompt.
 		term.send("SELECT name AS first_name\r")
 		term.expect(continuationPrompt)
 		term.send("FROM processes WHERE pid = 1;\r")
-		term.expect("first_name\n----------\ninit\n(1 rows)\n")
+		term.expect("first_name\n----------\ninit\n(1 row)\n")
 		term.expect(primaryPrompt)
 
 		// Tab extends "proc" to "process", the prefix that processes and
@@ -568,7 +568,7 @@ func TestShellTerminal(t *testing.T) {
 		term.send("\t\t\r;")
 		term.expect("FROM processes;")
 		term.send("\r")
-		term.expect("n\n-\n1\n(1 rows)\n")
+		term.expect("n\n-\n1\n(1 row)\n")
 		term.expect(primaryPrompt)
 
 		// A failed statement prints an error and keeps the shell.
@@ -584,7 +584,7 @@ func TestShellTerminal(t *testing.T) {
 		term.expect("^C")
 		term.expect(primaryPrompt)
 		term.send("SELECT 42 AS answer;\r")
-		term.expect("answer\n------\n42\n(1 rows)\n")
+		term.expect("answer\n------\n42\n(1 row)\n")
 		term.expect(primaryPrompt)
 
 		// Ctrl-C while a query runs cancels the query, not the shell.
@@ -599,7 +599,7 @@ func TestShellTerminal(t *testing.T) {
 		}
 		term.expect(primaryPrompt)
 		term.send("SELECT 7 AS seven;\r")
-		term.expect("seven\n-----\n7\n(1 rows)\n")
+		term.expect("seven\n-----\n7\n(1 row)\n")
 		term.expect(primaryPrompt)
 
 		// Ctrl-D on an empty line exits with status 0.
@@ -630,7 +630,7 @@ func TestShellTerminal(t *testing.T) {
 		term.expect("warning: history will not be saved: open " + missing + ": no such file or directory")
 		term.expect(primaryPrompt)
 		term.send("SELECT 1 AS one;\r")
-		term.expect("one\n---\n1\n(1 rows)\n")
+		term.expect("one\n---\n1\n(1 row)\n")
 		term.expect(primaryPrompt)
 		term.send(".quit\r")
 		if err := term.wait(); err != nil {
