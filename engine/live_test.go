@@ -1,7 +1,6 @@
 package engine_test
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -10,209 +9,26 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 
 	"github.com/dolthub/go-mysql-server/sql/types"
 
 	"github.com/procsql/procsql/engine"
+	"github.com/procsql/procsql/internal/livetest"
 	"github.com/procsql/procsql/source"
 )
 
-// The live test reads the real /proc. It re-runs itself inside fresh PID,
-// mount and network namespaces (unshare, as root), so it sees only the
-// processes it starts and never the environment of anyone else's.
-
-const (
-	childModeEnv = "PROCSQL_LIVE_CHILD"
-	insideEnv    = "PROCSQL_LIVE_NAMESPACE"
-)
+// The live test reads the real /proc inside fresh namespaces (see
+// internal/livetest), so it sees only the processes it starts and never the
+// environment of anyone else's.
 
 func TestMain(m *testing.M) {
-	switch os.Getenv(childModeEnv) {
-	case "server":
-		runServerChild()
-		return
-	case "client":
-		runClientChild()
+	if livetest.RunChild() {
 		return
 	}
 	os.Exit(m.Run())
 }
 
-// childReport is what a child prints once its descriptors are open.
-type childReport struct {
-	Port          int    `json:"port"`
-	FileFD        int    `json:"file_fd"`
-	KeptFD        int    `json:"kept_fd"`
-	PipeRead      int    `json:"pipe_read"`
-	PipeWrite     int    `json:"pipe_write"`
-	PipeInode     uint64 `json:"pipe_inode"`
-	ListenFD      int    `json:"listen_fd"`
-	ListenInode   uint64 `json:"listen_inode"`
-	AcceptedFD    int    `json:"accepted_fd"`
-	AcceptedInode uint64 `json:"accepted_inode"`
-	UnixFD        int    `json:"unix_fd"`
-	UnixInode     uint64 `json:"unix_inode"`
-	ClientFD      int    `json:"client_fd"`
-	ClientInode   uint64 `json:"client_inode"`
-	ClientPort    int    `json:"client_port"`
-}
-
-func must(err error) {
-	if err != nil {
-		fmt.Fprintln(os.Stderr, "child:", err)
-		os.Exit(3)
-	}
-}
-
-func inodeOf(fd int) uint64 {
-	var st syscall.Stat_t
-	must(syscall.Fstat(fd, &st))
-	return st.Ino
-}
-
-// runServerChild opens a file and deletes it, a pipe, a TCP listener on
-// 127.0.0.1 with one accepted connection and a unix listener, reports the
-// descriptor numbers and inodes, and waits for stdin to close.
-func runServerChild() {
-	var r childReport
-	dir, err := os.Getwd()
-	must(err)
-	path := filepath.Join(dir, "evidence file.txt")
-	fd, err := syscall.Open(path, syscall.O_CREAT|syscall.O_RDWR, 0o600)
-	must(err)
-	_, err = syscall.Write(fd, []byte("0123456789"))
-	must(err)
-	must(os.Remove(path))
-	r.FileFD = fd
-	r.KeptFD, err = syscall.Open(filepath.Join(dir, "kept (deleted)"), syscall.O_CREAT|syscall.O_RDONLY, 0o600)
-	must(err)
-
-	var p [2]int
-	must(syscall.Pipe(p[:]))
-	r.PipeRead, r.PipeWrite, r.PipeInode = p[0], p[1], inodeOf(p[0])
-
-	ls, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM, 0)
-	must(err)
-	must(syscall.Bind(ls, &syscall.SockaddrInet4{Addr: [4]byte{127, 0, 0, 1}}))
-	must(syscall.Listen(ls, 8))
-	sa, err := syscall.Getsockname(ls)
-	must(err)
-	r.Port = sa.(*syscall.SockaddrInet4).Port
-	r.ListenFD, r.ListenInode = ls, inodeOf(ls)
-
-	us, err := syscall.Socket(syscall.AF_UNIX, syscall.SOCK_STREAM, 0)
-	must(err)
-	must(syscall.Bind(us, &syscall.SockaddrUnix{Name: filepath.Join(dir, "ctl sock")}))
-	must(syscall.Listen(us, 8))
-	r.UnixFD, r.UnixInode = us, inodeOf(us)
-
-	// The client connects after reading the port, so report first and
-	// accept afterwards; the test waits for the second line.
-	out, _ := json.Marshal(r)
-	fmt.Println(string(out))
-	conn, _, err := syscall.Accept(ls)
-	must(err)
-	r.AcceptedFD, r.AcceptedInode = conn, inodeOf(conn)
-	out, _ = json.Marshal(r)
-	fmt.Println(string(out))
-	waitForStdinClose()
-}
-
-// runClientChild connects to the port in its argv and reports the socket.
-func runClientChild() {
-	port, err := strconv.Atoi(os.Args[len(os.Args)-1])
-	must(err)
-	s, err := syscall.Socket(syscall.AF_INET, syscall.SOCK_STREAM, 0)
-	must(err)
-	must(syscall.Connect(s, &syscall.SockaddrInet4{Port: port, Addr: [4]byte{127, 0, 0, 1}}))
-	sa, err := syscall.Getsockname(s)
-	must(err)
-	r := childReport{ClientFD: s, ClientInode: inodeOf(s), ClientPort: sa.(*syscall.SockaddrInet4).Port}
-	out, _ := json.Marshal(r)
-	fmt.Println(string(out))
-	waitForStdinClose()
-}
-
-func waitForStdinClose() {
-	buf := make([]byte, 1)
-	for {
-		if _, err := os.Stdin.Read(buf); err != nil {
-			return
-		}
-	}
-}
-
-// enterNamespaces re-runs the named test inside new namespaces and reports
-// whether the caller is already inside and should run the test body.
-func enterNamespaces(t *testing.T) bool {
-	if os.Getenv(insideEnv) == "1" {
-		if out, err := exec.Command("ip", "link", "set", "lo", "up").CombinedOutput(); err != nil {
-			t.Fatalf("ip link set lo up: %v: %s", err, out)
-		}
-		return true
-	}
-	if os.Geteuid() != 0 {
-		t.Skip("the live test needs root to create PID and network namespaces with unshare")
-	}
-	cmd := exec.Command("unshare", "--pid", "--fork", "--mount-proc", "--net",
-		os.Args[0], "-test.run=^"+t.Name()+"$", "-test.v", "-test.count=1")
-	cmd.Env = append(os.Environ(), insideEnv+"=1")
-	out, err := cmd.CombinedOutput()
-	t.Logf("inside the namespaces:\n%s", out)
-	if err != nil {
-		t.Fatalf("test inside namespaces failed: %v", err)
-	}
-	return false
-}
-
-// liveChild is a started child with its report.
-type liveChild struct {
-	cmd    *exec.Cmd
-	stdin  interface{ Close() error }
-	lines  *bufio.Scanner
-	report childReport
-}
-
-func startChild(t *testing.T, mode, dir string, args []string, env []string) *liveChild {
-	t.Helper()
-	cmd := exec.Command(os.Args[0], args...)
-	cmd.Dir = dir
-	cmd.Env = append([]string{childModeEnv + "=" + mode}, env...)
-	cmd.Stderr = os.Stderr
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	c := &liveChild{cmd: cmd, stdin: stdin, lines: bufio.NewScanner(stdout)}
-	t.Cleanup(func() {
-		c.stdin.Close()
-		c.cmd.Wait()
-	})
-	c.next(t)
-	return c
-}
-
-// next reads the child's next report line.
-func (c *liveChild) next(t *testing.T) {
-	t.Helper()
-	if !c.lines.Scan() {
-		t.Fatalf("child %d stopped before reporting: %v", c.cmd.Process.Pid, c.lines.Err())
-	}
-	if err := json.Unmarshal(c.lines.Bytes(), &c.report); err != nil {
-		t.Fatalf("child report %q: %v", c.lines.Text(), err)
-	}
-}
-
-// liveDB runs queries for one test or subtest.
 type liveDB struct {
 	t   *testing.T
 	eng *engine.Engine
@@ -251,16 +67,16 @@ func equal(t *testing.T, what string, got, want any) {
 }
 
 func TestLiveTables(t *testing.T) {
-	if !enterNamespaces(t) {
+	if !livetest.EnterNamespaces(t) {
 		return
 	}
 	dir := t.TempDir()
 	argv := []string{"arg with spaces", "", "--last=x"}
 	env := []string{"LIVE_TOKEN=s3cret value", "LIVE_MULTI=line1\nline2", "LIVE_BYTES=\xff\xfe", "EMPTY="}
-	server := startChild(t, "server", dir, argv, env)
-	client := startChild(t, "client", dir, []string{strconv.Itoa(server.report.Port)}, nil)
-	server.next(t) // the accepted connection
-	sp, cp := server.cmd.Process.Pid, client.cmd.Process.Pid
+	server := livetest.StartChild(t, "server", dir, argv, env)
+	client := livetest.StartChild(t, "client", dir, []string{strconv.Itoa(server.Report.Port)}, nil)
+	server.Next(t) // the accepted connection
+	sp, cp := server.Cmd.Process.Pid, client.Cmd.Process.Pid
 
 	src, err := source.NewDir("/proc")
 	if err != nil {
@@ -300,7 +116,7 @@ func TestLiveTables(t *testing.T) {
 			{"LIVE_BYTES", `\xff\xfe`, "\xff\xfe"},
 			{"LIVE_MULTI", "line1\nline2", "line1\nline2"},
 			{"LIVE_TOKEN", "s3cret value", "s3cret value"},
-			{childModeEnv, "server", "server"},
+			{livetest.ChildModeEnv, "server", "server"},
 		}
 		if len(res.Rows) != len(want) {
 			t.Fatalf("got %d variables, want %d: %q", len(res.Rows), len(want), res.Rows)
@@ -314,7 +130,7 @@ func TestLiveTables(t *testing.T) {
 
 	t.Run("fds", func(t *testing.T) {
 		db := db.in(t)
-		r := server.report
+		r := server.Report
 		file := db.one(fmt.Sprintf("SELECT type, path, deleted, pos, access FROM fds WHERE pid = %d AND fd = %d", sp, r.FileFD))
 		equal(t, "file type", file[0], "file")
 		equal(t, "file path", file[1], filepath.Join(dir, "evidence file.txt"))
@@ -337,14 +153,14 @@ func TestLiveTables(t *testing.T) {
 
 	t.Run("sockets", func(t *testing.T) {
 		db := db.in(t)
-		r := server.report
+		r := server.Report
 		listen := db.one(fmt.Sprintf("SELECT family, protocol, local_address, local_port, remote_address, remote_port, state, uid, CONCAT('net:[', net_ns, ']') FROM sockets WHERE inode = %d", r.ListenInode))
 		for i, want := range []any{"inet", "tcp", "127.0.0.1", r.Port, "0.0.0.0", 0, "LISTEN", 0, netns} {
 			equal(t, fmt.Sprintf("listener column %d", i), listen[i], want)
 		}
 		accepted := db.one(fmt.Sprintf("SELECT local_port, remote_port, state FROM sockets WHERE inode = %d", r.AcceptedInode))
 		equal(t, "accepted local_port", accepted[0], r.Port)
-		equal(t, "accepted remote_port", accepted[1], client.report.ClientPort)
+		equal(t, "accepted remote_port", accepted[1], client.Report.ClientPort)
 		equal(t, "accepted state", accepted[2], "ESTABLISHED")
 		unix := db.one(fmt.Sprintf("SELECT family, type, state, path FROM sockets WHERE inode = %d", r.UnixInode))
 		for i, want := range []any{"unix", "stream", "LISTEN", filepath.Join(dir, "ctl sock")} {
@@ -354,14 +170,14 @@ func TestLiveTables(t *testing.T) {
 
 	t.Run("process_sockets", func(t *testing.T) {
 		db := db.in(t)
-		held := db.one(fmt.Sprintf("SELECT pid, fd, name, state FROM process_sockets WHERE local_port = %d AND state = 'LISTEN'", server.report.Port))
+		held := db.one(fmt.Sprintf("SELECT pid, fd, name, state FROM process_sockets WHERE local_port = %d AND state = 'LISTEN'", server.Report.Port))
 		equal(t, "listener holder pid", held[0], sp)
-		equal(t, "listener holder fd", held[1], server.report.ListenFD)
-		client := db.one(fmt.Sprintf("SELECT pid, fd, remote_port FROM process_sockets WHERE inode = %d", client.report.ClientInode))
+		equal(t, "listener holder fd", held[1], server.Report.ListenFD)
+		client := db.one(fmt.Sprintf("SELECT pid, fd, remote_port FROM process_sockets WHERE inode = %d", client.Report.ClientInode))
 		equal(t, "client holder pid", client[0], cp)
-		equal(t, "client remote port", client[2], server.report.Port)
+		equal(t, "client remote port", client[2], server.Report.Port)
 		// A join from processes through fds to sockets finds the same link.
-		join := db.one(fmt.Sprintf("SELECT p.pid, s.state FROM processes p JOIN fds f ON f.pid = p.pid JOIN sockets s ON s.inode = f.inode WHERE s.local_port = %d AND s.state = 'LISTEN'", server.report.Port))
+		join := db.one(fmt.Sprintf("SELECT p.pid, s.state FROM processes p JOIN fds f ON f.pid = p.pid JOIN sockets s ON s.inode = f.inode WHERE s.local_port = %d AND s.state = 'LISTEN'", server.Report.Port))
 		equal(t, "joined pid", join[0], sp)
 	})
 
