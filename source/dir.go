@@ -236,6 +236,13 @@ func (d *Dir) Hash(name string) (Digest, error) {
 	return dg, nil
 }
 
+// Open opens a file under the root for streaming, such as "123/exe" to copy
+// a deleted executable. It is not part of Source because only a live root
+// can reach the file behind a link.
+func (d *Dir) Open(name string) (*os.File, error) {
+	return os.Open(d.full(name))
+}
+
 // HostFile implements Source.
 func (d *Dir) HostFile(name string) ([]byte, error) {
 	return os.ReadFile(d.hostPath(name))

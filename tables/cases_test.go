@@ -12,6 +12,7 @@ import (
 
 	"github.com/procsql/procsql/engine"
 	"github.com/procsql/procsql/output"
+	"github.com/procsql/procsql/snapshot"
 	"github.com/procsql/procsql/source"
 )
 
@@ -22,19 +23,50 @@ import (
 
 const casesDir = "../testdata/cases"
 
-// runSQL runs query over the procfs tree at root and returns the result.
+// runSQL runs query over the procfs tree at root and returns the result. It
+// also captures the tree into a snapshot and runs the query there, and fails
+// unless both give the same rows and warnings: every case must load through
+// the snapshot path too.
 func runSQL(t *testing.T, root, query string) *engine.Result {
 	t.Helper()
 	src, err := source.NewDir(root)
 	if err != nil {
 		t.Fatalf("open %s: %v", root, err)
 	}
+	res := queryOn(t, src, query)
+	snap := captureTree(t, src)
+	fromSnapshot := queryOn(t, snap, query)
+	if got, want := strings.Join(rows(fromSnapshot), "\n"), strings.Join(rows(res), "\n"); got != want {
+		t.Errorf("query %q on the snapshot of %s:\n%s\nwant the tree's rows:\n%s", query, root, got, want)
+	}
+	if got, want := strings.Join(fromSnapshot.Warnings, "\n"), strings.Join(res.Warnings, "\n"); got != want {
+		t.Errorf("query %q on the snapshot of %s warns %q, want the tree's %q", query, root, got, want)
+	}
+	return res
+}
+
+func queryOn(t *testing.T, src source.Source, query string) *engine.Result {
+	t.Helper()
 	eng := engine.New(src)
 	res, err := eng.Query(eng.NewSession(context.Background()), query)
 	if err != nil {
 		t.Fatalf("query %q: %v", query, err)
 	}
 	return res
+}
+
+// captureTree captures the tree behind src into a snapshot file and opens it.
+func captureTree(t *testing.T, src *source.Dir) *snapshot.Snapshot {
+	t.Helper()
+	out := filepath.Join(t.TempDir(), "case.procsql")
+	if _, err := snapshot.Capture(context.Background(), src, snapshot.Options{Output: out, Collector: "procsql test"}); err != nil {
+		t.Fatalf("capture %s: %v", src.Describe().Location, err)
+	}
+	snap, err := snapshot.Open(out, snapshot.Limits{})
+	if err != nil {
+		t.Fatalf("open snapshot of %s: %v", src.Describe().Location, err)
+	}
+	return snap
 }
 
 // cell renders a value as the CSV output would, with NULL spelled out.

@@ -25,8 +25,8 @@ func (r *Reader) userName(uid uint32) (string, bool) {
 	return name, ok
 }
 
-// bootTime returns the boot time from the btime line of /proc/stat.
-func (r *Reader) bootTime() (time.Time, bool) {
+// BootTime returns the boot time from the btime line of /proc/stat.
+func (r *Reader) BootTime() (time.Time, bool) {
 	type boot struct {
 		at time.Time
 		ok bool
@@ -48,7 +48,7 @@ func (r *Reader) bootTime() (time.Time, bool) {
 
 // startTime converts a start time in ticks after boot to a UTC time.
 func (r *Reader) startTime(ticks uint64) (time.Time, bool) {
-	boot, ok := r.bootTime()
+	boot, ok := r.BootTime()
 	if !ok {
 		return time.Time{}, false
 	}

@@ -170,7 +170,7 @@ func (r *Reader) PIDs() []int {
 			}
 		}
 		if len(pids) == 0 {
-			r.Note(fmt.Sprintf("no process directories in %s: check that --proc names a /proc directory or a copy of one", r.Src.Describe().Location))
+			r.Note("the source lists no process directories: check that --proc names a /proc directory or a copy of one, or --snapshot a snapshot file")
 		}
 		sort.Ints(pids)
 		return pids

@@ -21,7 +21,7 @@ func init() {
 				arch := r.Src.Describe().Architecture
 				return orNull(arch, arch != "")
 			}},
-			{Column{"boot_time", types.DatetimeMaxPrecision, "boot time in UTC (btime in /proc/stat)"}, func(r *Reader) any { return orNull(r.bootTime()) }},
+			{Column{"boot_time", types.DatetimeMaxPrecision, "boot time in UTC (btime in /proc/stat)"}, func(r *Reader) any { return orNull(r.BootTime()) }},
 			{Column{"pid_max", types.Int64, "largest pid plus one (sys/kernel/pid_max)"}, func(r *Reader) any {
 				text, ok := r.kernelValue("sys/kernel/pid_max")
 				if !ok {

@@ -39,6 +39,9 @@ type Table interface {
 	KeyColumns() []string
 	// NotNullColumns lists the columns that are never NULL.
 	NotNullColumns() []string
+	// PerProcess reports whether each row belongs to one process, so a scan
+	// with Filter{PIDs: []int{pid}} reads only that process's files.
+	PerProcess() bool
 	// Scan reads the rows that match f and calls emit for each in a stable
 	// order. Only columns with wanted[i] set are filled; the others are nil,
 	// so files that feed only unwanted columns are never read.
@@ -92,6 +95,8 @@ func (t *rowTable[T]) Comment() string      { return t.comment }
 func (t *rowTable[T]) KeyColumns() []string { return t.keys }
 
 func (t *rowTable[T]) NotNullColumns() []string { return t.notNull }
+
+func (t *rowTable[T]) PerProcess() bool { return t.process != nil }
 
 func (t *rowTable[T]) Columns() []Column {
 	cols := make([]Column, len(t.columns))

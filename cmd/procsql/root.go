@@ -12,6 +12,7 @@ import (
 
 	"github.com/procsql/procsql/engine"
 	"github.com/procsql/procsql/output"
+	"github.com/procsql/procsql/snapshot"
 	"github.com/procsql/procsql/source"
 )
 
@@ -21,8 +22,9 @@ type app struct {
 	stdout io.Writer
 	stderr io.Writer
 
-	procRoot string
-	format   string
+	procRoot     string
+	snapshotPath string
+	format       string
 }
 
 func newApp(stdin io.Reader, stdout, stderr io.Writer) *app {
@@ -60,8 +62,12 @@ With no command, procsql opens the interactive shell.`,
 	}
 	flags := root.PersistentFlags()
 	flags.StringVar(&a.procRoot, "proc", "/proc", "procfs root `directory` to read: /proc, another procfs mount such as /host/proc, or a copied tree")
+	flags.StringVar(&a.snapshotPath, "snapshot", "", "query a snapshot `file` made by procsql snapshot instead of the live /proc")
 	flags.StringVar(&a.format, "format", "", "output `format`: "+strings.Join(output.Formats, ", ")+" (default table on a terminal, csv otherwise)")
 	root.PersistentPreRunE = func(cmd *cobra.Command, args []string) error {
+		if a.snapshotPath != "" && cmd.Flags().Changed("proc") {
+			return fmt.Errorf("--proc and --snapshot name two sources: give one")
+		}
 		if a.format != "" {
 			return output.CheckFormat(a.format)
 		}
@@ -71,12 +77,19 @@ With no command, procsql opens the interactive shell.`,
 		}
 		return nil
 	}
-	root.AddCommand(a.queryCommand(), a.shellCommand())
+	root.AddCommand(a.queryCommand(), a.shellCommand(), a.snapshotCommand())
 	return root
 }
 
 // openEngine opens the source named by the global flags.
 func (a *app) openEngine() (*engine.Engine, error) {
+	if a.snapshotPath != "" {
+		snap, err := snapshot.Open(a.snapshotPath, snapshot.Limits{})
+		if err != nil {
+			return nil, err
+		}
+		return engine.New(snap), nil
+	}
 	src, err := source.NewDir(a.procRoot)
 	if err != nil {
 		return nil, err
