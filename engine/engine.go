@@ -92,11 +92,19 @@ func (e *Engine) Query(session *sql.Context, query string) (*Result, error) {
 		// SET and SELECT ... INTO @var return an OK packet, not rows.
 		res.OK = true
 		for {
-			if _, err := iter.Next(ctx); err != nil {
+			_, err := iter.Next(ctx)
+			if errors.Is(err, io.EOF) {
 				break
 			}
+			if err != nil {
+				iter.Close(ctx)
+				return nil, explain(err)
+			}
 		}
-		iter.Close(ctx)
+		if err := iter.Close(ctx); err != nil {
+			return nil, explain(err)
+		}
+		e.addWarnings(session, res, reader)
 		return res, nil
 	}
 	for _, col := range schema {
@@ -118,15 +126,23 @@ func (e *Engine) Query(session *sql.Context, query string) (*Result, error) {
 	if err := iter.Close(ctx); err != nil {
 		return nil, explain(err)
 	}
+	e.addWarnings(session, res, reader)
+	return res, nil
+}
+
+// addWarnings copies the query's read failures to the result and to the
+// session, where SHOW WARNINGS finds them.
+func (e *Engine) addWarnings(session *sql.Context, res *Result, reader *tables.Reader) {
 	res.Warnings = reader.Warnings()
 	for _, w := range res.Warnings {
 		session.Session.Warn(&sql.Warning{Level: "Warning", Code: 1105, Message: w})
 	}
-	return res, nil
 }
 
-// explain adds the next step to the errors that users hit most often.
+// explain adds the next step to the errors that users hit most often and
+// keeps every message on one line.
 func explain(err error) error {
+	err = oneLine(err)
 	if sql.ErrReadOnly.Is(err) {
 		return fmt.Errorf("statement rejected because procsql is read-only; run SELECT, SHOW, DESCRIBE or EXPLAIN: %w", err)
 	}
@@ -138,3 +154,24 @@ func explain(err error) error {
 	}
 	return err
 }
+
+// oneLine removes the parser's "Code: INVALID_ARGUMENT" line, a repeated
+// "error: " prefix and line breaks, so an error prints as one line.
+func oneLine(err error) error {
+	clean := strings.TrimPrefix(err.Error(), "Code: INVALID_ARGUMENT\n")
+	clean = strings.TrimPrefix(clean, "error: ")
+	clean = strings.Join(strings.Fields(strings.ReplaceAll(clean, "\n", " ")), " ")
+	// Always wrap: some parser errors format themselves over several lines
+	// with %v even when Error() is one line.
+	return &cleanError{msg: clean, err: err}
+}
+
+// cleanError is an error with a reworded message that still unwraps to the
+// original, so errors.Is and the error kinds of go-mysql-server keep working.
+type cleanError struct {
+	msg string
+	err error
+}
+
+func (e *cleanError) Error() string { return e.msg }
+func (e *cleanError) Unwrap() error { return e.err }

@@ -37,12 +37,12 @@ func checkReadOnly(ctx *sql.Context, query string) error {
 			case e.Scope == sqlparser.SetScope_Global, e.Scope == sqlparser.SetScope_Persist,
 				e.Scope == sqlparser.SetScope_PersistOnly,
 				strings.HasPrefix(name, "@@global."), strings.HasPrefix(name, "@@persist"):
-				return fmt.Errorf("SET GLOBAL and SET PERSIST are rejected because procsql is read-only; use SET SESSION to change %s for this session", e.Name.String())
+				return fmt.Errorf("SET GLOBAL and SET PERSIST are rejected because procsql is read-only; SET SESSION changes a session variable for this session only")
 			}
 		}
 		return nil
 	}
-	verb := strings.ToUpper(strings.Fields(query + " ?")[0])
+	verb := strings.ToUpper(strings.Fields(sqlparser.StripLeadingComments(query) + " ?")[0])
 	return fmt.Errorf("%s statements are rejected because procsql is read-only; run SELECT, SHOW, DESCRIBE or EXPLAIN", verb)
 }
 
@@ -55,14 +55,15 @@ func checkInto(into *sqlparser.Into) error {
 	return fmt.Errorf("SELECT ... INTO OUTFILE and INTO DUMPFILE are rejected because procsql is read-only; use --format csv and redirect the output")
 }
 
-// rejectedFunctions read host files that the tables do not expose.
-var rejectedFunctions = map[string]bool{"load_file": true}
-
+// checkFunctions rejects calls to rejectedFunctions. It searches the
+// statement as the parser prints it back, because the AST walker of vitess
+// skips parts such as WINDOW clauses and the WITH of a union.
 func checkFunctions(stmt sqlparser.Statement) error {
-	return sqlparser.Walk(func(node sqlparser.SQLNode) (bool, error) {
-		if f, ok := node.(*sqlparser.FuncExpr); ok && rejectedFunctions[f.Name.Lowered()] {
-			return false, fmt.Errorf("%s() is rejected: procsql reads only the /proc source and the host files its tables use", strings.ToUpper(f.Name.String()))
+	text := strings.ToLower(sqlparser.String(stmt))
+	for name := range rejectedFunctions {
+		if strings.Contains(text, name+"(") {
+			return rejectedFunctionError(name)
 		}
-		return true, nil
-	}, stmt)
+	}
+	return nil
 }

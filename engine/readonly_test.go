@@ -2,6 +2,7 @@ package engine_test
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -104,9 +105,29 @@ func TestReadOnlyUsesSessionSQLMode(t *testing.T) {
 
 func TestLoadFileRejected(t *testing.T) {
 	eng := newTreeEngine(t)
-	_, err := eng.Query(eng.NewSession(context.Background()), "SELECT LOAD_FILE('/etc/hostname')")
-	if err == nil || !strings.Contains(err.Error(), "LOAD_FILE() is rejected") {
-		t.Errorf("LOAD_FILE: error %v, want a rejection", err)
+	for _, q := range []string{
+		"SELECT LOAD_FILE('/etc/hostname')",
+		"WITH c AS (SELECT LOAD_FILE('/etc/hostname') a) SELECT a FROM c UNION SELECT 'x'",
+		"SELECT * FROM (WITH c AS (SELECT load_file('/etc/hostname') a) SELECT a FROM c UNION ALL SELECT 'x') t",
+		"SELECT a, ROW_NUMBER() OVER w FROM (SELECT 1 a UNION ALL SELECT 2) t WINDOW w AS (ORDER BY IF(LOAD_FILE('/etc/hostname') LIKE 'a%', a, -a))",
+		"SET @s = (SELECT Load_File('/etc/hostname'))",
+		"SELECT 1 WHERE EXISTS (SELECT LOAD_FILE('/etc/hostname'))",
+	} {
+		_, err := eng.Query(eng.NewSession(context.Background()), q)
+		if err == nil || !strings.Contains(err.Error(), "LOAD_FILE() is rejected") {
+			t.Errorf("%q: error %v, want a rejection", q, err)
+		}
+	}
+}
+
+func TestSyntaxErrorIsOneLine(t *testing.T) {
+	eng := newTreeEngine(t)
+	_, err := eng.Query(eng.NewSession(context.Background()), "SELEC 1")
+	if err == nil {
+		t.Fatal("no error")
+	}
+	if got := fmt.Sprintf("%v", err); got != "syntax error at position 6 near 'SELEC'" {
+		t.Errorf("error prints as %q, want one line", got)
 	}
 }
 

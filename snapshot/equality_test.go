@@ -96,9 +96,25 @@ func TestSnapshotMatchesLive(t *testing.T) {
 	server := livetest.StartChild(t, "server", dir, []string{"arg with spaces", ""}, []string{"SNAP_TOKEN=x", "BYTES=\xff"})
 	client := livetest.StartChild(t, "client", dir, []string{strconv.Itoa(server.Report.Port)}, nil)
 	server.Next(t)
+
+	// A third child runs from a copy of the test binary that is deleted
+	// once it runs, as malware that removes its own file does.
+	payload := filepath.Join(dir, "payload")
+	original, err := os.ReadFile(os.Args[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(payload, original, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	deleted := livetest.StartChildBinary(t, payload, "server", t.TempDir(), nil, nil)
+	if err := os.Remove(payload); err != nil {
+		t.Fatal(err)
+	}
+
 	// The test process itself keeps allocating while it queries, so only
 	// the idle children are compared.
-	pids := []int{server.Cmd.Process.Pid, client.Cmd.Process.Pid}
+	pids := []int{server.Cmd.Process.Pid, client.Cmd.Process.Pid, deleted.Cmd.Process.Pid}
 
 	live, err := source.NewDir("/proc")
 	if err != nil {
@@ -109,8 +125,8 @@ func TestSnapshotMatchesLive(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if sum.Processes != 3 {
-		t.Errorf("captured %d processes, want 3", sum.Processes)
+	if sum.Processes != 4 {
+		t.Errorf("captured %d processes, want 4 (the test and three children)", sum.Processes)
 	}
 	snap, err := snapshot.Open(out, snapshot.Limits{})
 	if err != nil {
@@ -184,6 +200,26 @@ func TestSnapshotMatchesLive(t *testing.T) {
 		}
 		if !strings.Contains(strings.Join(res.Warnings, "\n"), "EACCES") {
 			t.Errorf("warnings %q do not report the EACCES recorded by the capture", res.Warnings)
+		}
+	})
+
+	t.Run("deleted executable copy", func(t *testing.T) {
+		want := sha256Hex(original)
+		var found []snapshot.Executable
+		for _, e := range snap.Manifest().Executables {
+			if e.PID == deleted.Cmd.Process.Pid {
+				found = append(found, e)
+			}
+		}
+		if len(found) != 1 {
+			t.Fatalf("executables for the deleted payload = %+v, want one", found)
+		}
+		if found[0].SHA256 != want || found[0].Size != int64(len(original)) || found[0].Truncated {
+			t.Errorf("copy = %+v, want SHA-256 %s and %d bytes, not truncated", found[0], want, len(original))
+		}
+		got := render(t, snap, fmt.Sprintf("SELECT exe_deleted, exe_sha256 FROM processes WHERE pid = %d", deleted.Cmd.Process.Pid))
+		if len(got) != 1 || got[0] != fmt.Sprintf("sql.Row{1, %q}", want) {
+			t.Errorf("processes row = %q, want exe_deleted 1 and the payload's SHA-256", got)
 		}
 	})
 

@@ -130,3 +130,15 @@ func TestHelpNamesEveryFlag(t *testing.T) {
 		}
 	}
 }
+
+func TestQuerySetPrintsNothing(t *testing.T) {
+	for _, format := range []string{"table", "csv", "json", "jsonl"} {
+		stdout, stderr, err := runApp(t, "--proc", parenthesesTree, "--format", format, "query", "SET @x = 1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if stdout != "" || stderr != "" {
+			t.Errorf("%s: stdout %q, stderr %q, want nothing", format, stdout, stderr)
+		}
+	}
+}

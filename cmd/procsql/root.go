@@ -100,11 +100,20 @@ func (a *app) openEngine() (*engine.Engine, error) {
 // writeResult prints a result and then, on stderr, one line about the reads
 // that failed and left columns NULL.
 func (a *app) writeResult(res *engine.Result, format string) error {
+	if res.OK {
+		// SET and SELECT ... INTO @var produce no result set to print.
+		a.writeWarnings(res)
+		return nil
+	}
 	if err := output.Write(a.stdout, format, output.Result{Columns: res.Columns, Sources: res.Sources, Types: res.Types, Rows: res.Rows}); err != nil {
 		return fmt.Errorf("write result: %w", err)
 	}
+	a.writeWarnings(res)
+	return nil
+}
+
+func (a *app) writeWarnings(res *engine.Result) {
 	if len(res.Warnings) > 0 {
 		fmt.Fprintf(a.stderr, "warning: %s\n", strings.Join(res.Warnings, "; "))
 	}
-	return nil
 }

@@ -176,7 +176,14 @@ type Child struct {
 // waits for its first report. The child exits when the test ends.
 func StartChild(t *testing.T, mode, dir string, args []string, env []string) *Child {
 	t.Helper()
-	cmd := exec.Command(os.Args[0], args...)
+	return StartChildBinary(t, os.Args[0], mode, dir, args, env)
+}
+
+// StartChildBinary is StartChild with another copy of the test binary, for
+// example one the test deletes once the child runs.
+func StartChildBinary(t *testing.T, binary, mode, dir string, args []string, env []string) *Child {
+	t.Helper()
+	cmd := exec.Command(binary, args...)
 	cmd.Dir = dir
 	cmd.Env = append([]string{ChildModeEnv + "=" + mode}, env...)
 	cmd.Stderr = os.Stderr
