@@ -117,6 +117,9 @@ func parseAddressRange(text string) (start, end uint64, err error) {
 	if err != nil {
 		return 0, 0, fmt.Errorf("%w: maps: end address %q is not hexadecimal", ErrMalformed, excerpt(endText))
 	}
+	if end < start {
+		return 0, 0, fmt.Errorf("%w: maps: end address %q is below start %q", ErrMalformed, excerpt(endText), excerpt(startText))
+	}
 	return start, end, nil
 }
 

@@ -311,3 +311,10 @@ func BenchmarkParseMaps(b *testing.B) {
 		}
 	}
 }
+
+func TestParseMapsLineEndBelowStart(t *testing.T) {
+	_, err := ParseMapsLine([]byte("00400000-00300000 r-xp 00000000 08:01 42 /bin/x"))
+	if !errors.Is(err, ErrMalformed) {
+		t.Errorf("error = %v, want ErrMalformed for an end below the start", err)
+	}
+}

@@ -37,6 +37,12 @@ type Dir struct {
 	procfs   bool
 	readTime time.Time
 
+	// The directories that a copied tree's reads are confined to, opened
+	// once with O_PATH: the tree, and its parent for host files.
+	treeOnce         sync.Once
+	treeFD, hostFD   int
+	treeErr, hostErr error
+
 	mu     sync.Mutex
 	hashes map[fileID]Digest
 }
@@ -69,10 +75,49 @@ func (d *Dir) full(name string) string {
 	return filepath.Join(d.root, filepath.FromSlash(name))
 }
 
-// MaxFileSize bounds one file read. The largest /proc files procsql reads
+// MaxFileSize bounds one file read.
+//
+// TODO: nothing bounds the total a copied tree can make one query read, so
+// many files near this size can still exhaust memory. The largest /proc files procsql reads
 // (smaps of a process with many mappings, net/tcp with many connections) stay
 // well below it; a larger file in a copied tree is rejected, not loaded.
 const MaxFileSize = 256 << 20
+
+// openFile opens path, a full path under the root or, for host files, under
+// its parent. For a procfs mount it is a plain open. For a copied tree,
+// which may come from a hostile host, openat2 confines the open to the tree
+// and refuses a symbolic link in any component, so a link cannot lead to
+// the analyst's own files or to the live /proc.
+func (d *Dir) openFile(path string, flags int) (*os.File, error) {
+	if d.procfs {
+		return os.OpenFile(path, flags&^syscall.O_NONBLOCK|syscall.O_CLOEXEC, 0)
+	}
+	d.treeOnce.Do(func() {
+		d.treeFD, d.treeErr = unix.Open(d.root, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+		d.hostFD, d.hostErr = unix.Open(filepath.Dir(filepath.Clean(d.root)), unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	})
+	base, baseFD, baseErr := filepath.Clean(d.root), d.treeFD, d.treeErr
+	rel, err := filepath.Rel(base, path)
+	if err != nil || rel == ".." || strings.HasPrefix(rel, "../") {
+		base, baseFD, baseErr = filepath.Dir(base), d.hostFD, d.hostErr
+		rel, err = filepath.Rel(base, path)
+		if err != nil || strings.HasPrefix(rel, "../") {
+			return nil, &fs.PathError{Op: "open", Path: path, Err: fmt.Errorf("outside the tree %s", d.root)}
+		}
+	}
+	if baseErr != nil {
+		return nil, &fs.PathError{Op: "open", Path: base, Err: baseErr}
+	}
+	how := &unix.OpenHow{
+		Flags:   uint64(flags | unix.O_CLOEXEC | unix.O_NOFOLLOW),
+		Resolve: unix.RESOLVE_BENEATH | unix.RESOLVE_NO_SYMLINKS | unix.RESOLVE_NO_MAGICLINKS,
+	}
+	fd, err := unix.Openat2(baseFD, rel, how)
+	if err != nil {
+		return nil, &fs.PathError{Op: "open", Path: path, Err: err}
+	}
+	return os.NewFile(uintptr(fd), path), nil
+}
 
 // ReadFile implements Source. It reads until EOF instead of trusting the size
 // that stat reports, because /proc files report a size of 0.
@@ -89,11 +134,7 @@ func (d *Dir) ReadFile(name string) ([]byte, error) {
 // reads only regular files, so a link to /dev/zero or a FIFO cannot exhaust
 // memory or block the scan.
 func (d *Dir) readAll(name string) ([]byte, error) {
-	flags := os.O_RDONLY | syscall.O_CLOEXEC
-	if !d.procfs {
-		flags |= syscall.O_NOFOLLOW | syscall.O_NONBLOCK
-	}
-	f, err := os.OpenFile(name, flags, 0)
+	f, err := d.openFile(name, os.O_RDONLY|syscall.O_NONBLOCK)
 	if err != nil {
 		return nil, err
 	}
@@ -129,7 +170,7 @@ func (d *Dir) readAll(name string) ([]byte, error) {
 // ReadLink implements Source. In a copied tree a link is a regular file whose
 // content is the link text.
 func (d *Dir) ReadLink(name string) (string, error) {
-	target, err := os.Readlink(d.full(name))
+	target, err := d.readlink(d.full(name))
 	if err == nil {
 		return target, nil
 	}
@@ -145,14 +186,29 @@ func (d *Dir) ReadLink(name string) (string, error) {
 	return "", d.recordedError(name, err)
 }
 
-// ReadDir implements Source. In a copied tree the .error and .nlink
-// side files are hidden.
-func (d *Dir) ReadDir(name string) ([]string, error) {
-	flags := os.O_RDONLY | syscall.O_CLOEXEC | syscall.O_DIRECTORY
-	if !d.procfs {
-		flags |= syscall.O_NOFOLLOW
+// readlink reads a link's text; in a copied tree, only through directories
+// that are not links themselves.
+func (d *Dir) readlink(path string) (string, error) {
+	if d.procfs {
+		return os.Readlink(path)
 	}
-	f, err := os.OpenFile(d.full(name), flags, 0)
+	dir, err := d.openFile(filepath.Dir(path), unix.O_PATH|unix.O_DIRECTORY)
+	if err != nil {
+		return "", err
+	}
+	defer dir.Close()
+	buf := make([]byte, unix.PathMax)
+	n, err := unix.Readlinkat(int(dir.Fd()), filepath.Base(path), buf)
+	if err != nil {
+		return "", &fs.PathError{Op: "readlink", Path: path, Err: err}
+	}
+	return string(buf[:n]), nil
+}
+
+// ReadDir implements Source. In a copied tree the .error, .nlink and
+// .sha256 side files are hidden.
+func (d *Dir) ReadDir(name string) ([]string, error) {
+	f, err := d.openFile(d.full(name), os.O_RDONLY|syscall.O_DIRECTORY)
 	if err != nil {
 		return nil, d.recordedError(name, err)
 	}
@@ -164,7 +220,7 @@ func (d *Dir) ReadDir(name string) ([]string, error) {
 	if !d.procfs {
 		kept := names[:0]
 		for _, n := range names {
-			if !strings.HasSuffix(n, ".error") && !strings.HasSuffix(n, ".nlink") {
+			if !strings.HasSuffix(n, ".error") && !strings.HasSuffix(n, ".nlink") && !strings.HasSuffix(n, ".sha256") {
 				kept = append(kept, n)
 			}
 		}
@@ -177,7 +233,7 @@ func (d *Dir) ReadDir(name string) ([]string, error) {
 // LinkCount implements Source by following the magic link to its file.
 func (d *Dir) LinkCount(name string) (uint64, error) {
 	if !d.procfs {
-		data, err := os.ReadFile(d.full(name) + ".nlink")
+		data, err := d.readAll(d.full(name) + ".nlink")
 		if err == nil {
 			n, err := strconv.ParseUint(string(bytes.TrimSpace(data)), 10, 64)
 			if err != nil {
@@ -198,7 +254,7 @@ func (d *Dir) LinkCount(name string) (uint64, error) {
 // a link, NAME.sha256 may hold "<hex digest> <size>".
 func (d *Dir) Hash(name string) (Digest, error) {
 	if !d.procfs {
-		data, err := os.ReadFile(d.full(name) + ".sha256")
+		data, err := d.readAll(d.full(name) + ".sha256")
 		if err != nil {
 			return Digest{}, d.recordedError(name, fs.ErrNotExist)
 		}
@@ -245,12 +301,12 @@ func (d *Dir) Open(name string) (*os.File, error) {
 
 // HostFile implements Source.
 func (d *Dir) HostFile(name string) ([]byte, error) {
-	return os.ReadFile(d.hostPath(name))
+	return d.readAll(d.hostPath(name))
 }
 
 // HostDir implements Source.
 func (d *Dir) HostDir(name string) ([]string, error) {
-	f, err := os.Open(d.hostPath(name))
+	f, err := d.openFile(d.hostPath(name), os.O_RDONLY|syscall.O_DIRECTORY)
 	if err != nil {
 		return nil, err
 	}
@@ -293,11 +349,17 @@ func (d *Dir) recordedError(name string, err error) error {
 	if d.procfs || !errors.Is(err, fs.ErrNotExist) {
 		return err
 	}
-	data, readErr := os.ReadFile(d.full(name) + ".error")
+	data, readErr := d.readAll(d.full(name) + ".error")
 	if readErr != nil {
-		// A file missing beside files that exist was not collected; a
-		// missing directory means the process itself is absent.
-		if _, dirErr := os.Lstat(filepath.Dir(d.full(name))); dirErr == nil {
+		// A file missing from a process directory that exists, or from the
+		// top of the tree, was not collected; a missing process directory
+		// means the process itself is absent.
+		top, _, nested := strings.Cut(name, "/")
+		if !nested {
+			top = "."
+		}
+		if dir, dirErr := d.openFile(filepath.Join(d.root, top), unix.O_PATH|unix.O_DIRECTORY); dirErr == nil {
+			dir.Close()
 			return &fs.PathError{Op: "read", Path: d.full(name), Err: ErrNotCollected}
 		}
 		return err

@@ -133,7 +133,7 @@ func (p *Process) fds() []*fdItem {
 	}
 	numbers := make([]int, 0, len(names))
 	for _, n := range names {
-		if fd, err := strconv.Atoi(n); err == nil {
+		if fd, ok := parseID(n); ok {
 			numbers = append(numbers, fd)
 		}
 	}

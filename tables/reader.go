@@ -3,6 +3,7 @@ package tables
 import (
 	"errors"
 	"fmt"
+	"math"
 	"path"
 	"sort"
 	"strconv"
@@ -58,6 +59,10 @@ func memoize[V any](r *Reader, key string, compute func() V) V {
 // recordFailure counts a read failure that is not a vanished process. A
 // vanished process is normal during a scan and is not reported.
 func (r *Reader) recordFailure(name string, err error) {
+	if errors.Is(err, source.ErrNotCollected) {
+		r.recordMissing(name)
+		return
+	}
 	if err == nil || source.Gone(err) {
 		return
 	}
@@ -165,7 +170,7 @@ func (r *Reader) PIDs() []int {
 		}
 		pids := make([]int, 0, len(names))
 		for _, name := range names {
-			if pid, err := strconv.Atoi(name); err == nil && pid > 0 {
+			if pid, ok := parseID(name); ok {
 				pids = append(pids, pid)
 			}
 		}
@@ -211,4 +216,15 @@ func (r *Reader) threadGroupLeader(pid int) bool {
 	}
 	tgid, ok := st.Uint("Tgid")
 	return !ok || tgid == uint64(pid)
+}
+
+// parseID parses a pid, tid or fd directory name. Only the kernel's own
+// spelling is accepted, so "04" or "+4" in a copied tree cannot stand for
+// pid 4 a second time.
+func parseID(name string) (int, bool) {
+	id, err := strconv.Atoi(name)
+	if err != nil || id < 0 || id > math.MaxInt32 || strconv.Itoa(id) != name {
+		return 0, false
+	}
+	return id, true
 }

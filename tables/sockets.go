@@ -1,11 +1,13 @@
 package tables
 
 import (
+	"errors"
 	"sort"
 	"strconv"
 
 	"github.com/dolthub/go-mysql-server/sql/types"
 	"github.com/procsql/procsql/procfile"
+	"github.com/procsql/procsql/source"
 )
 
 // sockets has one row per socket in every network namespace, from the
@@ -135,12 +137,16 @@ func (r *Reader) sockets() *socketSet {
 	return memoize(r, "sockets", func() *socketSet {
 		set := &socketSet{byInode: map[uint64][]*socket{}}
 		namespaces := r.netNamespaces()
-		if len(namespaces) == 0 {
-			r.readNamespaceSockets(set, "net", 0, false)
-		}
 		inodes := make([]uint64, 0, len(namespaces))
 		for inode := range namespaces {
-			inodes = append(inodes, inode)
+			// A copied tree may hold the ns links but only the top-level
+			// net directory, as cp -r /proc/net leaves it.
+			if r.netCollected(strconv.Itoa(namespaces[inode]) + "/net") {
+				inodes = append(inodes, inode)
+			}
+		}
+		if len(inodes) == 0 {
+			r.readNamespaceSockets(set, "net", 0, false)
 		}
 		sort.Slice(inodes, func(i, j int) bool { return inodes[i] < inodes[j] })
 		for _, inode := range inodes {
@@ -155,6 +161,20 @@ func (r *Reader) sockets() *socketSet {
 
 // tcpTimeWait is the kernel's TCP_TIME_WAIT state number.
 const tcpTimeWait = 6
+
+// netCollected reports whether the source holds any socket file in dir.
+func (r *Reader) netCollected(dir string) bool {
+	names := []string{"unix", "packet"}
+	for _, f := range ipSocketFiles {
+		names = append(names, f.file)
+	}
+	for _, name := range names {
+		if _, err := r.Src.ReadFile(dir + "/" + name); !errors.Is(err, source.ErrNotCollected) {
+			return true
+		}
+	}
+	return false
+}
 
 var ipSocketFiles = []struct{ file, family string }{
 	{"tcp", "inet"}, {"tcp6", "inet6"},

@@ -1,8 +1,6 @@
 package tables
 
 import (
-	"strconv"
-
 	"github.com/dolthub/go-mysql-server/sql/types"
 	"github.com/procsql/procsql/procfile"
 )
@@ -48,8 +46,8 @@ func readThreads(r *Reader, pid int, emit func(threadItem) error) error {
 		return nil
 	}
 	for _, name := range names {
-		tid, err := strconv.Atoi(name)
-		if err != nil {
+		tid, ok := parseID(name)
+		if !ok {
 			continue
 		}
 		file := p.name("task/" + name + "/stat")

@@ -200,7 +200,10 @@ func StartChildBinary(t *testing.T, binary, mode, dir string, args []string, env
 	}
 	c := &Child{Cmd: cmd, stdin: stdin, lines: bufio.NewScanner(stdout)}
 	t.Cleanup(func() {
+		// A child blocked elsewhere, such as a server still in accept,
+		// never sees stdin close, so it is killed as well.
 		c.stdin.Close()
+		c.Cmd.Process.Kill()
 		c.Cmd.Wait()
 	})
 	c.Next(t)
