@@ -32,8 +32,16 @@ func init() {
 			}},
 			{Column{"source", types.LongText, "live, tree or snapshot"}, func(r *Reader) any { return r.Src.Describe().Kind }},
 			{Column{"location", types.LongText, "the procfs root or snapshot file read"}, func(r *Reader) any { return r.Src.Describe().Location }},
-			{Column{"read_time", types.DatetimeMaxPrecision, "when the source was opened, in UTC; the capture time for a snapshot"}, func(r *Reader) any {
+			{Column{"read_time", types.DatetimeMaxPrecision, "when the source was opened, in UTC; the capture start for a snapshot"}, func(r *Reader) any {
 				return r.Src.Describe().ReadTime.UTC().Truncate(time.Microsecond)
+			}},
+			{Column{"capture_end", types.DatetimeMaxPrecision, "when a snapshot's capture finished reading, in UTC; NULL for live sources"}, func(r *Reader) any {
+				end := r.Src.Describe().CaptureEnd
+				return orNull(end.UTC().Truncate(time.Microsecond), !end.IsZero())
+			}},
+			{Column{"collector", types.LongText, "program and version that captured a snapshot; NULL for live sources"}, func(r *Reader) any {
+				c := r.Src.Describe().Collector
+				return orNull(c, c != "")
 			}},
 		},
 		items: func(r *Reader, f Filter, emit func(*Reader) error) error { return emit(r) },
