@@ -19,7 +19,7 @@ import (
 )
 
 // The live test reads the real /proc inside fresh namespaces (see
-// internal/livetest), so it sees only the processes it starts and never the
+// internal/livetest), so it reads only the processes it starts and never the
 // environment of anyone else's.
 
 func TestMain(m *testing.M) {

@@ -28,10 +28,11 @@ const procSuperMagic = 0x9fa0
 // Dir reads a procfs root directory: the live /proc, another procfs mount such
 // as /host/proc, or a copy of /proc made with ordinary tools.
 //
-// A copied tree stores links as regular files holding the link text, and may
+// A copied tree stores links as regular files holding the link text. It may
 // record a failed read of NAME as a file NAME.error holding the errno name
-// (for example "EACCES"), and the hard link count of an exe target as
-// NAME.nlink. Dir honours all three, so a copy answers like the original.
+// (for example "EACCES"), the hard link count of an exe target as NAME.nlink,
+// and its digest as NAME.sha256. Dir honours all of them, so a copy answers
+// like the original.
 type Dir struct {
 	root     string
 	procfs   bool
@@ -80,14 +81,14 @@ func (d *Dir) full(name string) string {
 // TODO: nothing bounds the total a copied tree can make one query read, so
 // many files near this size can still exhaust memory. The largest /proc files procsql reads
 // (smaps of a process with many mappings, net/tcp with many connections) stay
-// well below it; a larger file in a copied tree is rejected, not loaded.
+// well below it. A larger file in a copied tree is rejected, not loaded.
 const MaxFileSize = 256 << 20
 
 // openFile opens path, a full path under the root or, for host files, under
-// its parent. For a procfs mount it is a plain open. For a copied tree,
-// which may come from a hostile host, openat2 confines the open to the tree
-// and refuses a symbolic link in any component, so a link cannot lead to
-// the analyst's own files or to the live /proc.
+// its parent. For a procfs mount it is a plain open. A copied tree may come
+// from a hostile host, so openat2 confines the open to the tree and rejects
+// a symbolic link in any component. A link then cannot lead to the
+// analyst's own files or to the live /proc.
 func (d *Dir) openFile(path string, flags int) (*os.File, error) {
 	if d.procfs {
 		return os.OpenFile(path, flags&^syscall.O_NONBLOCK|syscall.O_CLOEXEC, 0)
@@ -352,7 +353,7 @@ func (d *Dir) recordedError(name string, err error) error {
 	data, readErr := d.readAll(d.full(name) + ".error")
 	if readErr != nil {
 		// A file missing from a process directory that exists, or from the
-		// top of the tree, was not collected; a missing process directory
+		// top of the tree, was not collected. A missing process directory
 		// means the process itself is absent.
 		top, _, nested := strings.Cut(name, "/")
 		if !nested {

@@ -1,6 +1,6 @@
 // Package livetest runs tests against the live /proc inside fresh PID, mount
 // and network namespaces, with child processes whose arguments, environment,
-// files and sockets the test knows. Only tests import it.
+// files and sockets the test chose. Only tests import it.
 package livetest
 
 import (
@@ -36,7 +36,7 @@ func RunChild() bool {
 	return false
 }
 
-// Report is what a child prints once its descriptors are open.
+// Report is the JSON line a child prints once its descriptors are open.
 type Report struct {
 	Port          int    `json:"port"`
 	FileFD        int    `json:"file_fd"`
