@@ -76,12 +76,12 @@ func (d *Dir) full(name string) string {
 	return filepath.Join(d.root, filepath.FromSlash(name))
 }
 
-// MaxFileSize bounds one file read.
+// MaxFileSize bounds one file read. The largest /proc files procsql reads
+// (smaps of a process with many mappings, net/tcp with many connections)
+// stay well below it. A larger file in a copied tree is rejected, not loaded.
 //
 // TODO: nothing bounds the total a copied tree can make one query read, so
-// many files near this size can still exhaust memory. The largest /proc files procsql reads
-// (smaps of a process with many mappings, net/tcp with many connections) stay
-// well below it. A larger file in a copied tree is rejected, not loaded.
+// many files near this size can still exhaust memory.
 const MaxFileSize = 256 << 20
 
 // openFile opens path, a full path under the root or, for host files, under
