@@ -3,9 +3,11 @@ package snapshot
 import (
 	"archive/tar"
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"path"
@@ -31,6 +33,15 @@ var DefaultLimits = Limits{
 	MaxEntries:   5_000_000,
 }
 
+// maxExpansion bounds how many bytes a snapshot may expand to per byte of the
+// file, and minTotalBound keeps that bound from rejecting small files.
+// Captures of /proc compress by roughly 10 to 20 times (docs/benchmarks.md);
+// 200 leaves room for very repetitive hosts.
+const (
+	maxExpansion  = 200
+	minTotalBound = 64 << 20
+)
+
 // zstdMagic starts every zstd frame (RFC 8878).
 var zstdMagic = []byte{0x28, 0xb5, 0x2f, 0xfd}
 
@@ -38,7 +49,7 @@ var zstdMagic = []byte{0x28, 0xb5, 0x2f, 0xfd}
 // zstd-compressed tar stream. Contents come first, sorted by path, and the
 // manifest and its digest last, because the manifest lists the digests of
 // everything before it.
-func writeArchive(w io.Writer, m *Manifest, content map[string][]byte) error {
+func writeArchive(ctx context.Context, w io.Writer, m *Manifest, content map[string][]byte) error {
 	zw, err := zstd.NewWriter(w, zstd.WithEncoderLevel(zstd.SpeedDefault))
 	if err != nil {
 		return fmt.Errorf("start zstd stream: %w", err)
@@ -52,6 +63,9 @@ func writeArchive(w io.Writer, m *Manifest, content map[string][]byte) error {
 	}
 	sort.Strings(paths)
 	for _, p := range paths {
+		if err := ctx.Err(); err != nil {
+			return err
+		}
 		if err := writeEntry(tw, p, content[p], modTime); err != nil {
 			return err
 		}
@@ -97,7 +111,7 @@ func writeEntry(tw *tar.Writer, name string, data []byte, modTime time.Time) err
 
 // readArchive reads every entry of a snapshot stream into memory and checks
 // the manifest against them. It never writes to disk.
-func readArchive(r io.Reader, limits Limits) (*Manifest, map[string][]byte, error) {
+func readArchive(ctx context.Context, r io.Reader, limits Limits) (*Manifest, map[string][]byte, error) {
 	var magic [4]byte
 	if _, err := io.ReadFull(r, magic[:]); err != nil {
 		return nil, nil, fmt.Errorf("%w: file is shorter than a zstd header: %v", ErrCorrupt, err)
@@ -116,6 +130,9 @@ func readArchive(r io.Reader, limits Limits) (*Manifest, map[string][]byte, erro
 	content := map[string][]byte{}
 	var total int64
 	for {
+		if err := ctx.Err(); err != nil {
+			return nil, nil, fmt.Errorf("loading interrupted: %w", err)
+		}
 		hdr, err := tr.Next()
 		if err == io.EOF {
 			break
@@ -140,9 +157,17 @@ func readArchive(r io.Reader, limits Limits) (*Manifest, map[string][]byte, erro
 		}
 		data := make([]byte, hdr.Size)
 		if _, err := io.ReadFull(tr, data); err != nil {
-			return nil, nil, fmt.Errorf("%w: entry %q is truncated: %v", ErrCorrupt, hdr.Name, err)
+			return nil, nil, fmt.Errorf("%w: entry %q is truncated or damaged: %v", ErrCorrupt, hdr.Name, err)
 		}
 		content[hdr.Name] = data
+	}
+	// After the end of the tar stream only zero padding may follow, so
+	// nothing can hide behind a complete archive.
+	if n, err := io.Copy(nonZeroDetector{}, zr); err != nil {
+		if errors.Is(err, errTrailingData) {
+			return nil, nil, fmt.Errorf("%w: data follows the end of the archive at byte %d of the padding", ErrCorrupt, n)
+		}
+		return nil, nil, fmt.Errorf("%w: the end of the archive is damaged: %v", ErrCorrupt, err)
 	}
 
 	m, err := checkManifest(content)
@@ -199,6 +224,14 @@ func checkManifest(content map[string][]byte) (*Manifest, error) {
 		return nil, fmt.Errorf("%w: snapshot format version %d is not supported: this procsql reads version %d (use the procsql release that captured it)", ErrCorrupt, m.Version, Version)
 	}
 
+	seen := map[string]bool{}
+	for _, rec := range m.Records {
+		key := rec.Op + "\x00" + rec.Path
+		if seen[key] {
+			return nil, fmt.Errorf("%w: the manifest records %s of %q twice", ErrCorrupt, rec.Op, rec.Path)
+		}
+		seen[key] = true
+	}
 	referenced := map[string]bool{}
 	for _, rec := range m.Records {
 		if (rec.Op != OpRead && rec.Op != OpHostRead) || rec.failed() {
@@ -210,6 +243,9 @@ func checkManifest(content map[string][]byte) (*Manifest, error) {
 		referenced[rec.Path] = true
 	}
 	for _, exe := range m.Executables {
+		if exe.Error != "" {
+			continue
+		}
 		if err := checkDigest(content, exe.Path, exe.Size, exe.SHA256); err != nil {
 			return nil, err
 		}
@@ -239,4 +275,18 @@ func checkDigest(content map[string][]byte, name string, size int64, want string
 		return fmt.Errorf("%w: entry %q does not match its SHA-256 in the manifest", ErrCorrupt, name)
 	}
 	return nil
+}
+
+var errTrailingData = errors.New("data after the end of the archive")
+
+// nonZeroDetector accepts zero bytes and fails on the first other byte.
+type nonZeroDetector struct{}
+
+func (nonZeroDetector) Write(p []byte) (int, error) {
+	for i, b := range p {
+		if b != 0 {
+			return i, errTrailingData
+		}
+	}
+	return len(p), nil
 }

@@ -2,15 +2,10 @@ package snapshot
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"io"
 	"os"
-	"path/filepath"
 	"runtime"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -52,19 +47,36 @@ type Summary struct {
 // opts.Output. It writes to a temporary file beside the output and renames
 // it only when complete, so an interrupted capture never leaves a file that
 // looks like a snapshot.
-func Capture(ctx context.Context, live *source.Dir, opts Options) (Summary, error) {
-	if err := checkOutput(opts.Output, live.Describe().Location, opts.Force); err != nil {
+func Capture(ctx context.Context, live *source.Dir, opts Options) (sum Summary, err error) {
+	out, err := createOutput(opts.Output, live.Describe().Location, opts.Force)
+	if err != nil {
 		return Summary{}, err
+	}
+	committed := false
+	defer func() {
+		if !committed {
+			out.abort()
+		}
+		if errors.Is(err, context.Canceled) {
+			err = fmt.Errorf("capture interrupted, so no snapshot was written: %w", err)
+		}
+	}()
+	if opts.CopyDeletedExe && (opts.MaxExeSize <= 0 || opts.MaxExeSize > DefaultLimits.MaxEntrySize) {
+		return Summary{}, fmt.Errorf("invalid executable size cap %d: give 1 to %d bytes, the largest entry a snapshot can hold", opts.MaxExeSize, DefaultLimits.MaxEntrySize)
 	}
 	rec := newRecorder(live)
 	reader := tables.NewReader(rec)
-	sum := Summary{Output: opts.Output, Start: time.Now().UTC()}
+	sum = Summary{Output: opts.Output, Start: time.Now().UTC()}
 
 	// Processes come first because they change fastest. Each worker reads
 	// all per-process tables for one pid, so a process's files are read
 	// together and its read window is short.
 	pids := reader.PIDs()
-	procs, err := captureProcesses(ctx, reader, pids, opts.Progress)
+	var copier *exeCopier
+	if opts.CopyDeletedExe {
+		copier = &exeCopier{rec: rec, live: live, maxSize: opts.MaxExeSize, content: map[string][]byte{}}
+	}
+	procs, err := captureProcesses(ctx, reader, pids, copier, opts.Progress)
 	if err != nil {
 		return Summary{}, err
 	}
@@ -92,24 +104,22 @@ func Capture(ctx context.Context, live *source.Dir, opts Options) (Summary, erro
 		Procs: procs,
 	}
 	content := rec.content
-	if opts.CopyDeletedExe {
-		exes, err := copyDeletedExecutables(ctx, rec, live, pids, opts.MaxExeSize)
-		if err != nil {
-			return Summary{}, err
-		}
-		for _, e := range exes {
-			m.Executables = append(m.Executables, e.Executable)
-			if e.data != nil {
-				content[e.Path] = e.data
-			}
+	if copier != nil {
+		m.Executables = copier.sorted()
+		for name, data := range copier.content {
+			content[name] = data
 		}
 	}
 	m.Records = rec.sortedRecords()
 
-	size, err := writeFile(opts.Output, m, content)
+	if err := writeArchive(ctx, out, m, content); err != nil {
+		return Summary{}, fmt.Errorf("write snapshot %s: %w", opts.Output, err)
+	}
+	size, err := out.commit()
 	if err != nil {
 		return Summary{}, err
 	}
+	committed = true
 	sum.FileSize = size
 	sum.Processes = len(procs)
 	sum.Errors = map[string]int{}
@@ -131,7 +141,7 @@ func Capture(ctx context.Context, live *source.Dir, opts Options) (Summary, erro
 
 // captureProcesses runs every per-process table for each pid on a pool of
 // workers and returns when each process was read.
-func captureProcesses(ctx context.Context, reader *tables.Reader, pids []int, progress func(int, int)) ([]Process, error) {
+func captureProcesses(ctx context.Context, reader *tables.Reader, pids []int, copier *exeCopier, progress func(int, int)) ([]Process, error) {
 	var perProcess []tables.Table
 	for _, t := range tables.All() {
 		if t.PerProcess() {
@@ -156,6 +166,10 @@ func captureProcesses(ctx context.Context, reader *tables.Reader, pids []int, pr
 						errs[i] = fmt.Errorf("capture pid %d, table %s: %w", pids[i], t.Name(), err)
 						break
 					}
+				}
+				if copier != nil && errs[i] == nil {
+					// Within the process's window, before it can exit.
+					copier.copy(pids[i])
 				}
 				procs[i] = Process{PID: pids[i], Start: start, End: time.Now().UTC()}
 				if progress != nil {
@@ -207,118 +221,4 @@ func hostInfo(reader *tables.Reader, rec *recorder, live *source.Dir) Host {
 		h.BootTime = boot
 	}
 	return h
-}
-
-// checkOutput rejects an output path that exists (unless force) or lies in
-// the procfs being captured.
-func checkOutput(output, procRoot string, force bool) error {
-	if output == "" {
-		return errors.New("missing output file: pass -o FILE")
-	}
-	abs, err := filepath.Abs(output)
-	if err != nil {
-		return fmt.Errorf("resolve output path %q: %w", output, err)
-	}
-	for _, root := range []string{"/proc", procRoot} {
-		rootAbs, err := filepath.Abs(root)
-		if err == nil && (abs == rootAbs || strings.HasPrefix(abs, rootAbs+string(filepath.Separator))) {
-			return fmt.Errorf("output %q is inside %s: write the snapshot to a normal directory", output, rootAbs)
-		}
-	}
-	if _, err := os.Lstat(output); err == nil && !force {
-		return fmt.Errorf("output %q already exists: choose another name or pass --force to overwrite it", output)
-	}
-	return nil
-}
-
-// writeFile writes the archive to a temporary file in the output's directory
-// and renames it into place, returning the file size.
-func writeFile(output string, m *Manifest, content map[string][]byte) (int64, error) {
-	dir := filepath.Dir(output)
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(output)+".*.partial")
-	if err != nil {
-		return 0, fmt.Errorf("create temporary file in %s: %w", dir, err)
-	}
-	committed := false
-	defer func() {
-		if !committed {
-			tmp.Close()
-			os.Remove(tmp.Name())
-		}
-	}()
-	if err := writeArchive(tmp, m, content); err != nil {
-		return 0, fmt.Errorf("write snapshot %s: %w", output, err)
-	}
-	if err := tmp.Sync(); err != nil {
-		return 0, fmt.Errorf("write snapshot %s: %w", output, err)
-	}
-	info, err := tmp.Stat()
-	if err != nil {
-		return 0, fmt.Errorf("write snapshot %s: %w", output, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return 0, fmt.Errorf("write snapshot %s: %w", output, err)
-	}
-	if err := os.Chmod(tmp.Name(), 0o600); err != nil {
-		return 0, fmt.Errorf("write snapshot %s: %w", output, err)
-	}
-	if err := os.Rename(tmp.Name(), output); err != nil {
-		return 0, fmt.Errorf("move snapshot into place at %s: %w", output, err)
-	}
-	committed = true
-	return info.Size(), nil
-}
-
-// copiedExe is an executable copy with its bytes.
-type copiedExe struct {
-	Executable
-	data []byte
-}
-
-// copyDeletedExecutables reads deleted and memfd executables through
-// /proc/<pid>/exe, which still reaches the file after it was unlinked.
-// Each distinct content is stored once, under exe/<sha256>.
-func copyDeletedExecutables(ctx context.Context, rec *recorder, live *source.Dir, pids []int, maxSize int64) ([]copiedExe, error) {
-	var out []copiedExe
-	seen := map[string]bool{}
-	for _, pid := range pids {
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
-		name := strconv.Itoa(pid) + "/exe"
-		target, err := rec.ReadLink(name)
-		if err != nil {
-			continue
-		}
-		nlink, err := rec.LinkCount(name)
-		if !(err == nil && nlink == 0) && !strings.HasPrefix(target, "/memfd:") {
-			continue
-		}
-		f, err := live.Open(name)
-		if err != nil {
-			continue
-		}
-		data, err := io.ReadAll(io.LimitReader(f, maxSize+1))
-		f.Close()
-		if err != nil {
-			continue
-		}
-		exe := Executable{PID: pid, Truncated: int64(len(data)) > maxSize}
-		if exe.Truncated {
-			data = data[:maxSize]
-		}
-		sum := sha256.Sum256(data)
-		exe.SHA256 = hex.EncodeToString(sum[:])
-		exe.Size = int64(len(data))
-		exe.Path = "exe/" + exe.SHA256
-		copied := copiedExe{Executable: exe}
-		if !seen[exe.Path] {
-			// Processes that run the same binary share one stored copy.
-			copied.data = data
-			seen[exe.Path] = true
-		}
-		out = append(out, copied)
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].PID < out[j].PID })
-	return out, nil
 }

@@ -121,14 +121,14 @@ func TestSnapshotMatchesLive(t *testing.T) {
 		t.Fatal(err)
 	}
 	out := filepath.Join(t.TempDir(), "live.procsql")
-	sum, err := snapshot.Capture(context.Background(), live, snapshot.Options{Output: out, Collector: "procsql test", CopyDeletedExe: true, MaxExeSize: 64 << 20})
+	sum, err := snapshot.Capture(context.Background(), live, snapshot.Options{Output: out, Collector: "procsql test", CopyDeletedExe: true, MaxExeSize: snapshot.DefaultLimits.MaxEntrySize})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if sum.Processes != 4 {
 		t.Errorf("captured %d processes, want 4 (the test and three children)", sum.Processes)
 	}
-	snap, err := snapshot.Open(out, snapshot.Limits{})
+	snap, err := snapshot.Open(context.Background(), out, snapshot.Limits{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -182,7 +182,7 @@ func TestSnapshotMatchesLive(t *testing.T) {
 		if output, err := cmd.CombinedOutput(); err != nil {
 			t.Fatalf("capture as nobody: %v\n%s", err, output)
 		}
-		snap, err := snapshot.Open(out, snapshot.Limits{})
+		snap, err := snapshot.Open(context.Background(), out, snapshot.Limits{})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -8,11 +8,14 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/klauspost/compress/zstd"
 
@@ -131,7 +134,7 @@ func openBytes(t *testing.T, data []byte) error {
 	if err := os.WriteFile(path, data, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	_, err := snapshot.Open(path, snapshot.Limits{})
+	_, err := snapshot.Open(context.Background(), path, snapshot.Limits{})
 	return err
 }
 
@@ -219,6 +222,23 @@ func TestOpenRejectsDamagedFiles(t *testing.T) {
 			entries := unpack(t, good)
 			return pack(t, append([]tarEntry{{tar.Header{Name: "proc/extra", Typeflag: tar.TypeReg, Mode: 0o444}, []byte("x")}}, entries...))
 		}, `entry "proc/extra" is not listed in the manifest`},
+		{"data after the end", func() []byte {
+			return append(bytes.Clone(good), good...)
+		}, "data follows the end of the archive"},
+		{"duplicate record", func() []byte {
+			return pack(t, rewriteManifest(t, unpack(t, good), func(m map[string]any) {
+				records := m["records"].([]any)
+				m["records"] = append(records, map[string]any{"op": "read", "path": "proc/1234/cmdline", "errno": "EACCES"})
+			}))
+		}, `records read of "proc/1234/cmdline" twice`},
+		{"decompression bomb", func() []byte {
+			entries := unpack(t, good)
+			zeros := make([]byte, 64<<20)
+			for i := range 4 {
+				entries = append([]tarEntry{{tar.Header{Name: fmt.Sprintf("proc/zero%d", i), Typeflag: tar.TypeReg, Mode: 0o444}, zeros}}, entries...)
+			}
+			return pack(t, entries)
+		}, "entries add up to more than"},
 		{"manifest missing", func() []byte {
 			var kept []tarEntry
 			for _, e := range unpack(t, good) {
@@ -245,8 +265,84 @@ func TestOpenRejectsDamagedFiles(t *testing.T) {
 	}
 }
 
+func TestOpenRejectsFIFO(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "pipe")
+	if err := syscall.Mkfifo(path, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, err := snapshot.Open(context.Background(), path, snapshot.Limits{})
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if err == nil || !strings.Contains(err.Error(), "not a regular file") {
+			t.Errorf("error %v, want not a regular file", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Open blocked on a FIFO")
+	}
+}
+
+func TestCaptureCopiesNoFileOutsideTree(t *testing.T) {
+	root := t.TempDir()
+	pid := filepath.Join(root, "7")
+	if err := os.MkdirAll(pid, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	stat := "7 (evil) S 1 7 7 0 -1 4194560 0 0 0 0 0 0 0 0 20 0 1 0 100 1000000 100 18446744073709551615 0 0 0 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0 0 0 0 0 0 0 0 0\n"
+	if err := os.WriteFile(filepath.Join(pid, "stat"), []byte(stat), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(pid, "exe.nlink"), []byte("0"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("/etc/hostname", filepath.Join(pid, "exe")); err != nil {
+		t.Fatal(err)
+	}
+	src, err := source.NewDir(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(t.TempDir(), "tree.procsql")
+	if _, err := snapshot.Capture(context.Background(), src, snapshot.Options{Output: out, CopyDeletedExe: true, MaxExeSize: 1 << 20}); err != nil {
+		t.Fatal(err)
+	}
+	snap, err := snapshot.Open(context.Background(), out, snapshot.Limits{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	exes := snap.Manifest().Executables
+	if len(exes) != 1 || exes[0].Error == "" || exes[0].Path != "" {
+		t.Errorf("executables = %+v, want one failed copy and no stored bytes", exes)
+	}
+}
+
+func TestCaptureChecksOutputFirst(t *testing.T) {
+	src, err := source.NewDir("../testdata/cases/29-permission-denied-other-user")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	cases := map[string]string{
+		filepath.Join(dir, "missing", "x.procsql"): "create the output in",
+		dir: "is a directory",
+	}
+	for out, want := range cases {
+		_, err := snapshot.Capture(context.Background(), src, snapshot.Options{Output: out})
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("output %s: error %v, want %q", out, err, want)
+		}
+	}
+	_, err = snapshot.Capture(context.Background(), src, snapshot.Options{Output: filepath.Join(dir, "x"), CopyDeletedExe: true, MaxExeSize: 1 << 40})
+	if err == nil || !strings.Contains(err.Error(), "invalid executable size cap") {
+		t.Errorf("huge exe cap: error %v, want a rejection", err)
+	}
+}
+
 func TestOpenMissingFile(t *testing.T) {
-	_, err := snapshot.Open(filepath.Join(t.TempDir(), "nope.procsql"), snapshot.Limits{})
+	_, err := snapshot.Open(context.Background(), filepath.Join(t.TempDir(), "nope.procsql"), snapshot.Limits{})
 	if !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("error %v, want not exist", err)
 	}

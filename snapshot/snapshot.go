@@ -1,12 +1,14 @@
 package snapshot
 
 import (
+	"context"
 	"encoding/binary"
 	"fmt"
 	"io/fs"
 	"os"
 	"strconv"
 	"strings"
+	"syscall"
 
 	"github.com/procsql/procsql/source"
 )
@@ -27,11 +29,12 @@ var _ source.Source = (*Snapshot)(nil)
 // Open reads and verifies the snapshot file at path. It holds the whole
 // content in memory and writes nothing to disk. A zero limits means
 // DefaultLimits.
-func Open(path string, limits Limits) (*Snapshot, error) {
+func Open(ctx context.Context, path string, limits Limits) (*Snapshot, error) {
 	if limits == (Limits{}) {
 		limits = DefaultLimits
 	}
-	f, err := os.Open(path)
+	// O_NONBLOCK keeps a FIFO from blocking the open; it is rejected below.
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 	if err != nil {
 		return nil, fmt.Errorf("open snapshot: %w", err)
 	}
@@ -41,12 +44,17 @@ func Open(path string, limits Limits) (*Snapshot, error) {
 		return nil, fmt.Errorf("open snapshot: %w", err)
 	}
 	if !info.Mode().IsRegular() {
-		return nil, fmt.Errorf("open snapshot %s: not a regular file", path)
+		return nil, fmt.Errorf("open snapshot %s: not a regular file (%s): give the file that procsql snapshot -o wrote", path, info.Mode().Type())
 	}
 	if info.Size() == 0 {
 		return nil, fmt.Errorf("open snapshot %s: %w: the file is empty", path, ErrCorrupt)
 	}
-	m, content, err := readArchive(f, limits)
+	// A snapshot compresses /proc text well, but not beyond this ratio; a
+	// file that expands further is a decompression bomb.
+	if bound := info.Size() * maxExpansion; bound < limits.MaxTotalSize {
+		limits.MaxTotalSize = max(bound, minTotalBound)
+	}
+	m, content, err := readArchive(ctx, f, limits)
 	if err != nil {
 		return nil, fmt.Errorf("open snapshot %s: %w", path, err)
 	}

@@ -295,9 +295,22 @@ func (d *Dir) Hash(name string) (Digest, error) {
 
 // Open opens a file under the root for streaming, such as "123/exe" to copy
 // a deleted executable. It is not part of Source because only a live root
-// can reach the file behind a link.
+// can reach the file behind a magic link. In a copied tree it opens only a
+// regular file inside the tree, like every other read there.
 func (d *Dir) Open(name string) (*os.File, error) {
-	return os.Open(d.full(name))
+	f, err := d.openFile(d.full(name), os.O_RDONLY|syscall.O_NONBLOCK)
+	if err != nil || d.procfs {
+		return f, err
+	}
+	info, err := f.Stat()
+	if err == nil && !info.Mode().IsRegular() {
+		err = &fs.PathError{Op: "open", Path: d.full(name), Err: fmt.Errorf("not a regular file (%s) in a copied tree", info.Mode().Type())}
+	}
+	if err != nil {
+		f.Close()
+		return nil, err
+	}
+	return f, nil
 }
 
 // HostFile implements Source.

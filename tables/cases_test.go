@@ -62,7 +62,7 @@ func captureTree(t *testing.T, src *source.Dir) *snapshot.Snapshot {
 	if _, err := snapshot.Capture(context.Background(), src, snapshot.Options{Output: out, Collector: "procsql test"}); err != nil {
 		t.Fatalf("capture %s: %v", src.Describe().Location, err)
 	}
-	snap, err := snapshot.Open(out, snapshot.Limits{})
+	snap, err := snapshot.Open(context.Background(), out, snapshot.Limits{})
 	if err != nil {
 		t.Fatalf("open snapshot of %s: %v", src.Describe().Location, err)
 	}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/dolthub/go-mysql-server/sql/types"
 	"github.com/procsql/procsql/procfile"
+	"github.com/procsql/procsql/source"
 )
 
 // modules has one row per loaded kernel module, from /proc/modules. A kernel
@@ -36,10 +37,12 @@ func init() {
 		items: func(r *Reader, f Filter, emit func(procfile.Module) error) error {
 			data, err := r.Src.ReadFile("modules")
 			if errors.Is(err, fs.ErrNotExist) {
-				if r.Src.Describe().Kind == "live" {
-					r.Note("modules is empty: this kernel has no /proc/modules (built without loadable module support)")
-				} else {
+				// A copied tree that lacks the file says nothing about the
+				// kernel; ENOENT from a kernel, live or recorded, does.
+				if errors.Is(err, source.ErrNotCollected) {
 					r.Note("modules is empty: the source has no modules file")
+				} else {
+					r.Note("modules is empty: this kernel has no /proc/modules (built without loadable module support)")
 				}
 				return nil
 			}

@@ -78,14 +78,14 @@ With no command, procsql opens the interactive shell.`,
 		}
 		return nil
 	}
-	root.AddCommand(a.queryCommand(), a.shellCommand(), a.snapshotCommand())
+	root.AddCommand(a.queryCommand(), a.shellCommand(), a.snapshotCommand(), a.huntCommand())
 	return root
 }
 
 // openEngine opens the source named by the global flags.
-func (a *app) openEngine() (*engine.Engine, error) {
+func (a *app) openEngine(ctx context.Context) (*engine.Engine, error) {
 	if a.snapshotPath != "" {
-		snap, err := snapshot.Open(a.snapshotPath, snapshot.Limits{})
+		snap, err := snapshot.Open(ctx, a.snapshotPath, snapshot.Limits{})
 		if err != nil {
 			return nil, err
 		}

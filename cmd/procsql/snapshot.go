@@ -67,8 +67,8 @@ func (a *app) runSnapshot(cmd *cobra.Command, opts snapshotOptions) error {
 	if opts.output == "" {
 		return fmt.Errorf("missing output file: pass -o FILE")
 	}
-	if opts.maxExeSize <= 0 {
-		return fmt.Errorf("invalid --max-exe-size %d: give a positive number of bytes", opts.maxExeSize)
+	if opts.maxExeSize <= 0 || opts.maxExeSize > snapshot.DefaultLimits.MaxEntrySize {
+		return fmt.Errorf("invalid --max-exe-size %d: give 1 to %d bytes, the largest entry a snapshot can hold", opts.maxExeSize, snapshot.DefaultLimits.MaxEntrySize)
 	}
 	live, err := source.NewDir(a.procRoot)
 	if err != nil {
