@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"syscall"
@@ -17,11 +18,25 @@ func main() {
 	defer stop()
 	app := newApp(os.Stdin, os.Stdout, os.Stderr)
 	if err := app.run(ctx, os.Args[1:]); err != nil {
-		fmt.Fprintf(os.Stderr, "procsql: %v\n", err)
-		if errors.Is(err, context.Canceled) {
-			// 128 + SIGINT, as shells report a command stopped by Ctrl-C.
-			os.Exit(130)
-		}
-		os.Exit(1)
+		os.Exit(exitStatus(err, os.Stderr))
 	}
+}
+
+// exitStatus prints err and returns the process exit status: 130 when
+// Ctrl-C stopped the command (128 + SIGINT, as shells report it), the code an
+// error carries through ExitCode (hunt uses 1 for hits and 2 for failures),
+// and 1 otherwise. Hunt hits were already printed and are not repeated.
+func exitStatus(err error, stderr io.Writer) int {
+	var matched *huntsMatchedError
+	if !errors.As(err, &matched) {
+		fmt.Fprintf(stderr, "procsql: %v\n", err)
+	}
+	if errors.Is(err, context.Canceled) {
+		return 130
+	}
+	var coded interface{ ExitCode() int }
+	if errors.As(err, &coded) {
+		return coded.ExitCode()
+	}
+	return 1
 }

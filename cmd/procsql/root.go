@@ -78,7 +78,7 @@ With no command, procsql opens the interactive shell.`,
 		}
 		return nil
 	}
-	root.AddCommand(a.queryCommand(), a.shellCommand(), a.snapshotCommand())
+	root.AddCommand(a.queryCommand(), a.shellCommand(), a.snapshotCommand(), a.huntCommand())
 	return root
 }
 

@@ -1,0 +1,204 @@
+package queries_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/procsql/procsql/engine"
+	"github.com/procsql/procsql/queries"
+	"github.com/procsql/procsql/source"
+)
+
+// The tests in this file run every built-in hunt through the real engine on
+// the fixture trees under testdata/hunts. Each hunt must report exactly the
+// expected processes (or modules) of its positive tree, and nothing at all
+// on the shared clean tree.
+
+const huntsDir = "../testdata/hunts"
+
+// positiveCases lists, per hunt, the column that identifies a hit and the
+// values its positive tree must produce, sorted and without repeats. Every
+// positive tree also holds near misses that the hunt must not report.
+var positiveCases = map[string]struct {
+	column string
+	want   []string
+}{
+	"deleted_executable":           {"pid", []string{"4100"}},
+	"deleted_library_mapped":       {"pid", []string{"4900", "4901"}},
+	"executable_anonymous_memory":  {"pid", []string{"4800", "4801", "4802"}},
+	"executable_in_temp_dir":       {"pid", []string{"4300", "4301", "4302", "4303", "4306"}},
+	"fake_kernel_thread":           {"pid", []string{"5100", "5101", "5102", "5103"}},
+	"history_disabled":             {"pid", []string{"4500", "4501", "4502", "4503"}},
+	"interpreter_with_inline_code": {"pid", []string{"5300", "5301", "5302", "5303", "5304", "5305", "5306"}},
+	"ld_preload_environment":       {"pid", []string{"4400", "4401", "4403"}},
+	"memfd_executable":             {"pid", []string{"4200", "4202"}},
+	"reverse_shell":                {"pid", []string{"5200", "5201"}},
+	"rwx_memory":                   {"pid", []string{"4700", "4701"}},
+	"secrets_in_environment":       {"pid", []string{"4600", "4601", "4602", "4603", "4604"}},
+	"tainted_module":               {"name", []string{"acme_shim", "diamorphine", "forced_drv", "vboxguest"}},
+	"traced_process":               {"pid", []string{"5000"}},
+	"uid_mismatch":                 {"pid", []string{"5500", "5501"}},
+}
+
+// huntsWithoutPID are the hunts about something other than processes, whose
+// result has no pid column.
+var huntsWithoutPID = []string{"tainted_module"}
+
+func builtinHunts(t *testing.T) []queries.Hunt {
+	t.Helper()
+	hunts, err := queries.Builtin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return hunts
+}
+
+// runHunt runs h on the procfs tree at root.
+func runHunt(t *testing.T, h queries.Hunt, root string) *engine.Result {
+	t.Helper()
+	src, err := source.NewDir(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	eng := engine.New(src)
+	res, err := eng.Query(eng.NewSession(context.Background()), h.SQL)
+	if err != nil {
+		t.Fatalf("hunt %s on %s: %v", h.ID, root, err)
+	}
+	return res
+}
+
+// columnValues returns the distinct values of the named column, sorted.
+func columnValues(t *testing.T, res *engine.Result, column string) []string {
+	t.Helper()
+	index := slices.Index(res.Columns, column)
+	if index < 0 {
+		t.Fatalf("result has no %s column: %v", column, res.Columns)
+	}
+	seen := map[string]bool{}
+	var values []string
+	for _, row := range res.Rows {
+		v := fmt.Sprint(row[index])
+		if !seen[v] {
+			seen[v] = true
+			values = append(values, v)
+		}
+	}
+	sort.Strings(values)
+	return values
+}
+
+func TestHuntsFindPositiveCases(t *testing.T) {
+	for _, h := range builtinHunts(t) {
+		t.Run(h.ID, func(t *testing.T) {
+			c, ok := positiveCases[h.ID]
+			if !ok {
+				t.Fatalf("no positive case for hunt %s: add a tree under %s/%s/positive and an entry in positiveCases", h.ID, huntsDir, h.ID)
+			}
+			res := runHunt(t, h, filepath.Join(huntsDir, h.ID, "positive"))
+			if got := columnValues(t, res, c.column); !slices.Equal(got, c.want) {
+				t.Errorf("hunt %s reports %s %v, want %v", h.ID, c.column, got, c.want)
+			}
+			if len(res.Warnings) > 0 {
+				t.Errorf("hunt %s warns %q on its positive tree, want a complete tree and no warnings", h.ID, res.Warnings)
+			}
+		})
+	}
+}
+
+func TestHuntsQuietOnCleanTree(t *testing.T) {
+	clean := filepath.Join(huntsDir, "clean")
+	for _, h := range builtinHunts(t) {
+		t.Run(h.ID, func(t *testing.T) {
+			res := runHunt(t, h, clean)
+			for _, row := range res.Rows {
+				t.Errorf("hunt %s reports a hit on the clean tree: %v", h.ID, row)
+			}
+			if len(res.Warnings) > 0 {
+				t.Errorf("hunt %s warns %q on the clean tree, want none", h.ID, res.Warnings)
+			}
+		})
+	}
+}
+
+func TestHuntsHavePIDColumn(t *testing.T) {
+	for _, h := range builtinHunts(t) {
+		res := runHunt(t, h, filepath.Join(huntsDir, "clean"))
+		hasPID := slices.Contains(res.Columns, "pid")
+		if want := !slices.Contains(huntsWithoutPID, h.ID); hasPID != want {
+			t.Errorf("hunt %s: pid column present = %v, want %v (columns %v)", h.ID, hasPID, want, res.Columns)
+		}
+	}
+}
+
+// TestHuntFixtureDirectories keeps testdata/hunts and the hunts in step: a
+// directory for a removed or renamed hunt fails here.
+func TestHuntFixtureDirectories(t *testing.T) {
+	ids := map[string]bool{}
+	for _, h := range builtinHunts(t) {
+		ids[h.ID] = true
+	}
+	entries, err := os.ReadDir(huntsDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		// clean is the shared clean tree; etc holds the /etc/passwd that
+		// names its users, as it lies beside a real /proc.
+		if !e.IsDir() || e.Name() == "clean" || e.Name() == "etc" {
+			continue
+		}
+		if !ids[e.Name()] {
+			t.Errorf("%s/%s is not the id of a built-in hunt", huntsDir, e.Name())
+		}
+	}
+	for id := range positiveCases {
+		if !ids[id] {
+			t.Errorf("positiveCases names %s, which is not a built-in hunt", id)
+		}
+	}
+}
+
+// TestSecretsHuntRedactsValues checks what the secrets hunt shows of each
+// value: never the value itself, and no prefix of a short one.
+func TestSecretsHuntRedactsValues(t *testing.T) {
+	var hunt queries.Hunt
+	for _, h := range builtinHunts(t) {
+		if h.ID == "secrets_in_environment" {
+			hunt = h
+		}
+	}
+	res := runHunt(t, hunt, filepath.Join(huntsDir, "secrets_in_environment", "positive"))
+	var got []string
+	for _, row := range res.Rows {
+		parts := make([]string, 0, 4)
+		for _, column := range []string{"pid", "variable", "redacted_value", "value_length", "matched_by"} {
+			parts = append(parts, fmt.Sprint(row[slices.Index(res.Columns, column)]))
+		}
+		got = append(got, strings.Join(parts, " | "))
+	}
+	want := []string{
+		"4600 | AWS_ACCESS_KEY_ID | AKIA**** | 20 | value",
+		"4600 | AWS_SECRET_ACCESS_KEY | wJal**** | 40 | name",
+		"4601 | GITHUB_TOKEN | ghp_**** | 40 | name",
+		"4602 | DATABASE_URL | post**** | 58 | value",
+		"4603 | DB_PASSWORD | **** | 7 | name",
+		"4604 | deploy_key | ----**** | 82 | value",
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("secrets hunt rows:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	for _, row := range res.Rows {
+		for _, v := range row {
+			if s := fmt.Sprint(v); strings.Contains(s, "hunter2") || strings.Contains(s, "EXAMPLEKEY") || strings.Contains(s, "s3cr3t") {
+				t.Errorf("secrets hunt shows a secret value: %q", s)
+			}
+		}
+	}
+}
