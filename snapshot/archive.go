@@ -161,9 +161,12 @@ func readArchive(ctx context.Context, r io.Reader, limits Limits) (*Manifest, ma
 		}
 		content[hdr.Name] = data
 	}
-	// After the end of the tar stream only zero padding may follow, so
-	// nothing can hide behind a complete archive.
-	if n, err := io.Copy(nonZeroDetector{}, zr); err != nil {
+	// After the end of the tar stream only the zero padding of the last tar
+	// record may follow, so nothing can hide behind a complete archive.
+	if n, err := io.Copy(nonZeroDetector{}, io.LimitReader(zr, maxPadding+1)); err != nil || n > maxPadding {
+		if err == nil {
+			return nil, nil, fmt.Errorf("%w: more than %d bytes follow the end of the archive", ErrCorrupt, maxPadding)
+		}
 		if errors.Is(err, errTrailingData) {
 			return nil, nil, fmt.Errorf("%w: data follows the end of the archive at byte %d of the padding", ErrCorrupt, n)
 		}
@@ -278,6 +281,13 @@ func checkDigest(content map[string][]byte, name string, size int64, want string
 }
 
 var errTrailingData = errors.New("data after the end of the archive")
+
+// maxPadding bounds the zeros accepted after the tar end marker; archive/tar
+// pads the stream to a 10240-byte record.
+//
+// NOTE: zstd skippable frames appended to the file produce no output and are
+// not detected; they cannot alter what the manifest verifies.
+const maxPadding = 64 << 10
 
 // nonZeroDetector accepts zero bytes and fails on the first other byte.
 type nonZeroDetector struct{}

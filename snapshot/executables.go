@@ -40,6 +40,11 @@ func (c *exeCopier) copy(pid int) {
 		return
 	}
 	exe := Executable{PID: pid}
+	if c.live.Describe().Kind != "live" {
+		exe.Error = "a copied tree holds the link text, not the executable, so there is nothing to copy"
+		c.add(exe, nil)
+		return
+	}
 	data, err := c.read(name)
 	if err != nil {
 		exe.Error = err.Error()

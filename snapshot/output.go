@@ -3,6 +3,7 @@ package snapshot
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -27,6 +28,9 @@ type outputFile struct {
 func createOutput(path, procRoot string, force bool) (*outputFile, error) {
 	if path == "" {
 		return nil, errors.New("missing output file: pass -o FILE")
+	}
+	if strings.HasSuffix(path, "/") {
+		return nil, fmt.Errorf("output %q names a directory: give a file name such as %shost.procsql", path, path)
 	}
 	abs, err := filepath.Abs(path)
 	if err != nil {
@@ -80,31 +84,72 @@ func (o *outputFile) commit() (int64, error) {
 }
 
 func (o *outputFile) commitUnnamed() error {
-	fdPath := "/proc/self/fd/" + strconv.Itoa(int(o.Fd()))
 	if !o.force {
-		if err := unix.Linkat(unix.AT_FDCWD, fdPath, unix.AT_FDCWD, o.path, unix.AT_SYMLINK_FOLLOW); err != nil {
-			return fmt.Errorf("name snapshot %s: %w (pass --force to overwrite an existing file)", o.path, err)
+		if err := o.link(o.path); err != nil {
+			return fmt.Errorf("name snapshot %s: %w", o.path, err)
 		}
 		return nil
 	}
-	// Link under a temporary name, then rename over the old file, so the
-	// old file is replaced in one step.
-	tmp := o.path + ".procsql-tmp"
-	os.Remove(tmp)
-	if err := unix.Linkat(unix.AT_FDCWD, fdPath, unix.AT_FDCWD, tmp, unix.AT_SYMLINK_FOLLOW); err != nil {
-		return fmt.Errorf("name snapshot %s: %w", o.path, err)
+	// Link under a fresh temporary name, then rename over the old file, so
+	// the old file is replaced in one step and no other file is touched.
+	for attempt := 0; ; attempt++ {
+		tmp := fmt.Sprintf("%s.%d.%d.procsql-tmp", o.path, os.Getpid(), attempt)
+		err := o.link(tmp)
+		if errors.Is(err, unix.EEXIST) && attempt < 100 {
+			continue
+		}
+		if err != nil {
+			return fmt.Errorf("name snapshot %s: %w", o.path, err)
+		}
+		if err := os.Rename(tmp, o.path); err != nil {
+			os.Remove(tmp)
+			return fmt.Errorf("move snapshot into place at %s: %w", o.path, err)
+		}
+		return nil
 	}
-	if err := os.Rename(tmp, o.path); err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("move snapshot into place at %s: %w", o.path, err)
+}
+
+// link gives the unnamed file the name path, failing if path exists. It
+// tries AT_EMPTY_PATH (needs CAP_DAC_READ_SEARCH), then the /proc/self/fd
+// link, and without either copies the file to path.
+func (o *outputFile) link(path string) error {
+	err := unix.Linkat(int(o.Fd()), "", unix.AT_FDCWD, path, unix.AT_EMPTY_PATH)
+	if err == nil || errors.Is(err, unix.EEXIST) {
+		return err
 	}
-	return nil
+	fdPath := "/proc/self/fd/" + strconv.Itoa(int(o.Fd()))
+	err = unix.Linkat(unix.AT_FDCWD, fdPath, unix.AT_FDCWD, path, unix.AT_SYMLINK_FOLLOW)
+	if err == nil || errors.Is(err, unix.EEXIST) {
+		return err
+	}
+	return o.copyTo(path)
+}
+
+// copyTo writes the unnamed file's content to a new file at path.
+func (o *outputFile) copyTo(path string) error {
+	dst, err := os.OpenFile(path, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o600)
+	if err != nil {
+		return err
+	}
+	if _, err := o.Seek(0, io.SeekStart); err == nil {
+		_, err = io.Copy(dst, o.File)
+	}
+	if err == nil {
+		err = dst.Sync()
+	}
+	if closeErr := dst.Close(); err == nil {
+		err = closeErr
+	}
+	if err != nil {
+		os.Remove(path)
+	}
+	return err
 }
 
 func (o *outputFile) commitNamed() error {
 	if !o.force {
 		if err := unix.Renameat2(unix.AT_FDCWD, o.tmpName, unix.AT_FDCWD, o.path, unix.RENAME_NOREPLACE); err != nil {
-			return fmt.Errorf("name snapshot %s: %w (pass --force to overwrite an existing file)", o.path, err)
+			return fmt.Errorf("name snapshot %s: %w", o.path, err)
 		}
 		return nil
 	}

@@ -294,23 +294,14 @@ func (d *Dir) Hash(name string) (Digest, error) {
 }
 
 // Open opens a file under the root for streaming, such as "123/exe" to copy
-// a deleted executable. It is not part of Source because only a live root
-// can reach the file behind a magic link. In a copied tree it opens only a
-// regular file inside the tree, like every other read there.
+// a deleted executable through its magic link. It is not part of Source
+// because only a procfs mount can reach the file behind such a link: in a
+// copied tree it fails.
 func (d *Dir) Open(name string) (*os.File, error) {
-	f, err := d.openFile(d.full(name), os.O_RDONLY|syscall.O_NONBLOCK)
-	if err != nil || d.procfs {
-		return f, err
+	if !d.procfs {
+		return nil, &fs.PathError{Op: "open", Path: d.full(name), Err: errors.New("a copied tree holds link text, not the linked file")}
 	}
-	info, err := f.Stat()
-	if err == nil && !info.Mode().IsRegular() {
-		err = &fs.PathError{Op: "open", Path: d.full(name), Err: fmt.Errorf("not a regular file (%s) in a copied tree", info.Mode().Type())}
-	}
-	if err != nil {
-		f.Close()
-		return nil, err
-	}
-	return f, nil
+	return d.openFile(d.full(name), os.O_RDONLY)
 }
 
 // HostFile implements Source.

@@ -42,8 +42,9 @@ every failed read with its errno. Query it later, on any machine, with
 --snapshot FILE; the tables return what they returned at capture time.
 
 The file is a zstd-compressed tar archive (tar --zstd -tf FILE lists it)
-with a manifest that holds the SHA-256 of every entry. It is written under
-a temporary name and renamed when complete.`,
+with a manifest that holds the SHA-256 of every entry. It is written
+unnamed and gets its name only when complete, so an interrupted capture
+leaves no file behind.`,
 		Example: `  procsql snapshot -o host1.procsql
   procsql snapshot -o host1.procsql --copy-deleted-exe
   procsql --snapshot host1.procsql query "SELECT * FROM processes"`,
