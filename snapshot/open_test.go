@@ -398,3 +398,43 @@ func sha256Hex(data []byte) string {
 	sum := sha256.Sum256(data)
 	return hex.EncodeToString(sum[:])
 }
+
+func TestCaptureOutputTrailingSlash(t *testing.T) {
+	src, err := source.NewDir("../testdata/cases/29-permission-denied-other-user")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(t.TempDir(), "new") + "/"
+	_, err = snapshot.Capture(context.Background(), src, snapshot.Options{Output: out})
+	if err == nil || !strings.Contains(err.Error(), "names a directory") {
+		t.Errorf("error %v, want a rejection of the trailing slash", err)
+	}
+}
+
+func TestCaptureForceTouchesOnlyOutput(t *testing.T) {
+	src, err := source.NewDir("../testdata/cases/29-permission-denied-other-user")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	out := filepath.Join(dir, "s.procsql")
+	neighbour := out + ".procsql-tmp"
+	for _, f := range []string{out, neighbour} {
+		if err := os.WriteFile(f, []byte("old"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := snapshot.Capture(context.Background(), src, snapshot.Options{Output: out, Force: true}); err != nil {
+		t.Fatal(err)
+	}
+	if data, err := os.ReadFile(neighbour); err != nil || string(data) != "old" {
+		t.Errorf("neighbour file = %q, %v; want it untouched", data, err)
+	}
+	if _, err := snapshot.Open(context.Background(), out, snapshot.Limits{}); err != nil {
+		t.Errorf("forced output does not open: %v", err)
+	}
+	entries, _ := os.ReadDir(dir)
+	if len(entries) != 2 {
+		t.Errorf("directory holds %d files, want the output and the neighbour", len(entries))
+	}
+}
