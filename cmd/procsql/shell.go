@@ -38,7 +38,7 @@ func (a *app) shellCommand() *cobra.Command {
 
 A statement may span several lines, and one line may hold several statements.
 A line that starts with a dot is a shell command such as .tables, .schema,
-.mode or .timer; type .help in the shell to list them.
+.mode, .timer or .hunt; type .help in the shell to list them.
 
 On a terminal, Tab completes table names, column names, SQL keywords and shell
 commands. Ctrl-C cancels the running query or clears the input, and Ctrl-D on
@@ -132,7 +132,7 @@ func (s *shell) runInteractive(ctx context.Context, stdin *os.File) error {
 		Prompt:            primaryPrompt,
 		HistoryFile:       s.historyFile(),
 		HistorySearchFold: true,
-		AutoComplete:      newCompleter(tables.All()),
+		AutoComplete:      newCompleter(tables.All(), s.huntIDs()),
 		// NOTE: readline switches fd 0 to raw mode, not stdin's own fd. The
 		// two are the same whenever main built the app.
 		Stdin:  readline.NewCancelableStdin(stdin),
@@ -369,6 +369,8 @@ var dotCommands = []struct{ usage, summary string }{
 	{".schema [TABLE]", "list the columns of TABLE, or of every table, with type and description"},
 	{".mode [FORMAT]", "set the output format: " + strings.Join(output.Formats, ", ") + "; with no FORMAT, print the current one"},
 	{".timer on|off", "print the run time of each statement on stderr after its result"},
+	{".hunts", "list the built-in hunts with id, severity and title"},
+	{".hunt ID [ID...]", "run the named hunts and print their hits grouped by hunt, as procsql hunt does"},
 	{".help", "print this help"},
 	{".quit, .exit", "leave the shell; Ctrl-D on an empty line also leaves it"},
 }

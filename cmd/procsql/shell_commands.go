@@ -1,6 +1,8 @@
 package main
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"strings"
 	"text/tabwriter"
@@ -30,6 +32,10 @@ func (s *shell) runDotCommand(line string) (quit bool) {
 		err = s.setMode(args)
 	case ".timer":
 		err = s.setTimer(args)
+	case ".hunts":
+		err = s.listHunts(args)
+	case ".hunt":
+		err = s.runHunts(args)
 	case ".help":
 		err = s.printHelp(args)
 	case ".quit", ".exit":
@@ -144,4 +150,70 @@ func (s *shell) printHelp(args []string) error {
 		fmt.Fprintf(tw, "  %s\t%s\n", c.usage, c.summary)
 	}
 	return tw.Flush()
+}
+
+// huntRunner returns a copy of the app that prints in the shell's current
+// output format, so the code of procsql hunt follows .mode.
+func (s *shell) huntRunner() *app {
+	runner := *s.app
+	runner.format = s.format
+	return &runner
+}
+
+func (s *shell) listHunts(args []string) error {
+	if len(args) > 0 {
+		return fmt.Errorf(".hunts takes no arguments, got %q", strings.Join(args, " "))
+	}
+	hunts, err := loadHunts("")
+	if err != nil {
+		return err
+	}
+	return s.huntRunner().listHunts(hunts)
+}
+
+// runHunts runs the hunts named in ids on the shell's source and prints
+// their hits as procsql hunt does. Hits are not an error, but an unknown id
+// or a failed hunt query is. Ctrl-C cancels the remaining hunts.
+func (s *shell) runHunts(ids []string) error {
+	if len(ids) == 0 {
+		return errors.New(".hunt needs at least one hunt id: type .hunts to list them")
+	}
+	hunts, err := loadHunts("")
+	if err != nil {
+		return err
+	}
+	selected, err := selectHunts(hunts, ids, "")
+	if err != nil {
+		return err
+	}
+
+	huntCtx, cancel := context.WithCancel(s.session)
+	defer cancel()
+	stopWatching := s.cancelOnInterrupt(cancel)
+	err = s.huntRunner().huntAll(huntCtx, s.eng, selected)
+	stopWatching()
+
+	var matched *huntsMatchedError
+	switch {
+	case err == nil, errors.As(err, &matched):
+		return nil
+	case huntCtx.Err() != nil:
+		if s.interrupts != nil {
+			// The terminal echoes ^C without a line break.
+			fmt.Fprintln(s.app.stderr)
+		}
+		return errors.New("hunt canceled")
+	}
+	return err
+}
+
+// huntIDs returns the ids of the built-in hunts for Tab completion, or nil
+// after a warning when they cannot be loaded.
+func (s *shell) huntIDs() []string {
+	hunts, err := loadHunts("")
+	if err != nil {
+		fmt.Fprintf(s.app.stderr, "warning: Tab will not complete hunt ids: %v\n", err)
+		return nil
+	}
+	return sortedIDs(hunts)
 }

@@ -30,10 +30,11 @@ type completer struct {
 	identifiers []string // table and column names, sorted and unique
 	tableNames  []string
 	keywords    []string // sorted, without words that are also identifiers
+	huntIDs     []string // completed after .hunt
 }
 
-func newCompleter(all []tables.Table) *completer {
-	c := &completer{}
+func newCompleter(all []tables.Table, huntIDs []string) *completer {
+	c := &completer{huntIDs: huntIDs}
 	for _, t := range all {
 		c.tableNames = append(c.tableNames, t.Name())
 		c.identifiers = append(c.identifiers, t.Name())
@@ -89,14 +90,22 @@ func (c *completer) Do(line []rune, pos int) ([][]rune, int) {
 	return suffixes, len([]rune(prefix))
 }
 
-// completeDotCommand completes a dot command name, or the argument of .schema,
-// .mode and .timer.
+// completeDotCommand completes a dot command name, the argument of .schema,
+// .mode and .timer, or any argument of .hunt.
 func (c *completer) completeDotCommand(text string) ([][]rune, int) {
 	fields := strings.Fields(text)
 	endsInSpace := strings.TrimRightFunc(text, unicode.IsSpace) != text
 	if len(fields) == 1 && !endsInSpace {
-		names := []string{".exit", ".help", ".mode", ".quit", ".schema", ".tables", ".timer"}
+		names := []string{".exit", ".help", ".hunt", ".hunts", ".mode", ".quit", ".schema", ".tables", ".timer"}
 		return appendMatches(nil, fields[0], names), len([]rune(fields[0]))
+	}
+
+	if fields[0] == ".hunt" {
+		prefix := ""
+		if !endsInSpace {
+			prefix = fields[len(fields)-1]
+		}
+		return appendMatches(nil, prefix, c.huntIDs), len([]rune(prefix))
 	}
 
 	// Complete the first argument only.

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -15,6 +16,7 @@ import (
 
 	"github.com/creack/pty"
 
+	"github.com/procsql/procsql/queries"
 	"github.com/procsql/procsql/tables"
 )
 
@@ -172,6 +174,9 @@ func TestShellDotCommandErrors(t *testing.T) {
 		{".mode xml", `error: invalid format "xml": use one of table, csv, json, jsonl`},
 		{".timer maybe", `error: invalid .timer argument "maybe": use .timer on or .timer off`},
 		{".tables extra", `error: .tables takes no arguments, got "extra"`},
+		{".hunts extra", `error: .hunts takes no arguments, got "extra"`},
+		{".hunt", `error: .hunt needs at least one hunt id: type .hunts to list them`},
+		{".hunt reverse_shel", `error: unknown hunt "reverse_shel": use one of deleted_executable, `},
 	}
 	for _, tc := range cases {
 		t.Run(tc.input, func(t *testing.T) {
@@ -184,6 +189,83 @@ func TestShellDotCommandErrors(t *testing.T) {
 			}
 			if err == nil {
 				t.Error("shell returned nil, want an error for the failed command")
+			}
+		})
+	}
+}
+
+// runPipedShellOn runs "procsql --proc procRoot shell" with script as stdin.
+func runPipedShellOn(t *testing.T, procRoot, script string) (stdout, stderr string, err error) {
+	t.Helper()
+	var out, errOut bytes.Buffer
+	a := newApp(strings.NewReader(script), &out, &errOut)
+	err = a.run(context.Background(), []string{"--proc", procRoot, "shell"})
+	return out.String(), errOut.String(), err
+}
+
+func TestShellHuntsListsBuiltinHunts(t *testing.T) {
+	stdout, stderr, err := runPipedShell(t, ".mode jsonl\n.hunts\n")
+	if err != nil {
+		t.Fatalf("shell returned %v, want nil; stderr:\n%s", err, stderr)
+	}
+	hunts, err := queries.Builtin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSuffix(stdout, "\n"), "\n")
+	if len(lines) != len(hunts) {
+		t.Fatalf(".hunts printed %d lines, want one per built-in hunt (%d):\n%s", len(lines), len(hunts), stdout)
+	}
+	listed := map[string]map[string]string{}
+	for _, line := range lines {
+		var row map[string]string
+		if err := json.Unmarshal([]byte(line), &row); err != nil {
+			t.Fatalf("line %q is not a JSON object of strings: %v", line, err)
+		}
+		listed[row["id"]] = row
+	}
+	for _, h := range hunts {
+		row, ok := listed[h.ID]
+		if !ok {
+			t.Errorf(".hunts lacks hunt %s:\n%s", h.ID, stdout)
+			continue
+		}
+		if row["severity"] != h.Severity {
+			t.Errorf("severity of %s = %q, want %q", h.ID, row["severity"], h.Severity)
+		}
+		if row["title"] != h.Title {
+			t.Errorf("title of %s = %q, want %q", h.ID, row["title"], h.Title)
+		}
+	}
+}
+
+func TestShellHuntReportsHit(t *testing.T) {
+	stdout, stderr, err := runPipedShellOn(t, reverseShellTree, ".mode table\n.hunt reverse_shell\nSELECT 1 AS after;\n")
+	if err != nil {
+		t.Fatalf("shell returned %v, want nil because hits are no failure; stderr:\n%s", err, stderr)
+	}
+	assertInOrder(t, stdout,
+		"== reverse_shell [critical] Shell with its standard streams on a network connection\n",
+		"5200  5190  bash  /usr/bin/bash",
+		"(2 rows)\ntriage: Treat a hit as an active intrusion.",
+		"hits: 2 critical (1 hunt matched, 1 ran)\n",
+		"after",
+	)
+}
+
+func TestShellHuntMatchesHuntCommand(t *testing.T) {
+	for _, format := range []string{"table", "csv", "jsonl"} {
+		t.Run(format, func(t *testing.T) {
+			shellOut, shellErr, err := runPipedShellOn(t, reverseShellTree, ".mode "+format+"\n.hunt reverse_shell traced_process\n")
+			if err != nil {
+				t.Fatalf("shell returned %v, want nil; stderr:\n%s", err, shellErr)
+			}
+			huntOut, huntErr, _ := runHuntApp(t, "--proc", reverseShellTree, "--format", format, "hunt", "reverse_shell", "traced_process")
+			if shellOut != huntOut {
+				t.Errorf("shell stdout differs from procsql hunt.\nshell:\n%s\nprocsql hunt:\n%s", shellOut, huntOut)
+			}
+			if shellErr != huntErr {
+				t.Errorf("shell stderr = %q, want %q as procsql hunt prints", shellErr, huntErr)
 			}
 		})
 	}
@@ -238,7 +320,7 @@ func TestShellHelpListsCommands(t *testing.T) {
 	if err != nil {
 		t.Fatalf("shell returned %v, want nil", err)
 	}
-	for _, name := range []string{".tables", ".schema", ".mode", ".timer", ".help", ".quit", ".exit"} {
+	for _, name := range []string{".tables", ".schema", ".mode", ".timer", ".hunts", ".hunt ID", ".help", ".quit", ".exit"} {
 		if !strings.Contains(stdout, name) {
 			t.Errorf(".help output lacks %s:\n%s", name, stdout)
 		}
@@ -366,7 +448,7 @@ func complete(c *completer, text string) []string {
 }
 
 func TestShellCompleter(t *testing.T) {
-	c := newCompleter(tables.All())
+	c := newCompleter(tables.All(), []string{"memfd_executable", "reverse_shell", "rwx_memory"})
 	cases := []struct {
 		text    string
 		want    []string // each must be offered
@@ -386,6 +468,12 @@ func TestShellCompleter(t *testing.T) {
 		{".mode j", []string{"json", "jsonl"}, []string{"csv"}},
 		{".timer o", []string{"on", "off"}, nil},
 		{".tables x", nil, []string{"xprocesses"}},
+		{".hu", []string{".hunt", ".hunts"}, []string{".help"}},
+		{".hunt ", []string{"memfd_executable", "reverse_shell", "rwx_memory"}, nil},
+		{".hunt r", []string{"reverse_shell", "rwx_memory"}, []string{"memfd_executable"}},
+		{".hunt reverse_shell m", []string{"memfd_executable"}, []string{"reverse_shell"}},
+		{".hunts ", nil, []string{"reverse_shell"}},
+		{".mode r", nil, []string{"reverse_shell"}},
 		{"SELECT ", nil, []string{"processes", "SELECT"}},
 	}
 	for _, tc := range cases {
