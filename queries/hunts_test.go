@@ -29,26 +29,32 @@ var positiveCases = map[string]struct {
 	column string
 	want   []string
 }{
-	"deleted_executable":           {"pid", []string{"4100"}},
-	"deleted_library_mapped":       {"pid", []string{"4900", "4901"}},
-	"executable_anonymous_memory":  {"pid", []string{"4800", "4801", "4802"}},
-	"executable_in_temp_dir":       {"pid", []string{"4300", "4301", "4302", "4303", "4306"}},
-	"fake_kernel_thread":           {"pid", []string{"5100", "5101", "5102", "5103"}},
-	"history_disabled":             {"pid", []string{"4500", "4501", "4502", "4503"}},
-	"interpreter_with_inline_code": {"pid", []string{"5300", "5301", "5302", "5303", "5304", "5305", "5306"}},
-	"ld_preload_environment":       {"pid", []string{"4400", "4401", "4403"}},
-	"memfd_executable":             {"pid", []string{"4200", "4202"}},
-	"reverse_shell":                {"pid", []string{"5200", "5201"}},
-	"rwx_memory":                   {"pid", []string{"4700", "4701"}},
-	"secrets_in_environment":       {"pid", []string{"4600", "4601", "4602", "4603", "4604"}},
-	"tainted_module":               {"name", []string{"acme_shim", "diamorphine", "forced_drv", "vboxguest"}},
-	"traced_process":               {"pid", []string{"5000"}},
-	"uid_mismatch":                 {"pid", []string{"5500", "5501"}},
+	"deleted_executable":              {"pid", []string{"4100"}},
+	"deleted_library_mapped":          {"pid", []string{"4900", "4901"}},
+	"executable_anonymous_memory":     {"pid", []string{"4800", "4801", "4802"}},
+	"executable_in_temp_dir":          {"pid", []string{"4300", "4301", "4302", "4303", "4306"}},
+	"fake_kernel_thread":              {"pid", []string{"5100", "5101", "5102", "5103"}},
+	"history_disabled":                {"pid", []string{"4500", "4501", "4502", "4503"}},
+	"interpreter_with_inline_code":    {"pid", []string{"5300", "5301", "5302", "5303", "5304", "5305", "5306"}},
+	"interpreter_outbound_connection": {"pid", []string{"5600", "5601", "5602", "5603", "5608"}},
+	"library_from_temp_path":          {"pid", []string{"6100", "6101", "6102", "6103"}},
+	"ld_preload_environment":          {"pid", []string{"4400", "4401", "4403"}},
+	"memfd_executable":                {"pid", []string{"4200", "4202"}},
+	"orphan_socket":                   {"inode", []string{"59002", "59003", "59004", "59006"}},
+	"reverse_shell":                   {"pid", []string{"5200", "5201"}},
+	"root_empty_environment":          {"pid", []string{"6000", "6001"}},
+	"rwx_memory":                      {"pid", []string{"4700", "4701"}},
+	"secrets_in_environment":          {"pid", []string{"4600", "4601", "4602", "4603", "4604"}},
+	"sniffer_socket":                  {"pid", []string{"5800", "5801", "5802", "5803"}},
+	"tainted_module":                  {"name", []string{"acme_shim", "diamorphine", "forced_drv", "vboxguest"}},
+	"traced_process":                  {"pid", []string{"5000"}},
+	"uid_mismatch":                    {"pid", []string{"5500", "5501"}},
+	"unusual_listener":                {"pid", []string{"5700", "5701", "5702", "5703"}},
 }
 
 // huntsWithoutPID are the hunts about something other than processes, whose
 // result has no pid column.
-var huntsWithoutPID = []string{"tainted_module"}
+var huntsWithoutPID = []string{"orphan_socket", "tainted_module"}
 
 func builtinHunts(t *testing.T) []queries.Hunt {
 	t.Helper()

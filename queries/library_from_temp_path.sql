@@ -1,0 +1,29 @@
+-- id: library_from_temp_path
+-- title: Library or executable code mapped from a temporary or hidden path
+-- severity: high
+-- techniques: T1574.006, T1055.001
+-- description: Lists processes with a file mapping that is executable, or
+--   whose name ends in .so or contains .so., when the file lies in /tmp,
+--   /var/tmp or /dev/shm or under a path component that starts with a dot.
+--   Injected libraries, LD_PRELOAD rootkits and loaders that map a payload
+--   are often dropped there. The process's own executable is left to the
+--   executable_in_temp_dir hunt. One row per process and file.
+-- triage: Hash the file, check who wrote it and when, and look for an
+--   LD_PRELOAD variable or an /etc/ld.so.preload entry that loads it. A
+--   library in /dev/shm or in a hidden directory inside a system service
+--   such as sshd is a strong sign of injection.
+-- false_positives: Programs that unpack and load their own libraries into
+--   /tmp (PyInstaller and other self-extracting bundles, JNA, Electron
+--   apps), per-user installs under hidden directories (~/.vscode-server,
+--   ~/.local, ~/.cargo, ~/.steam), and test and build runs.
+
+SELECT p.pid, p.ppid, p.name, p.exe, p.uid, p.user,
+  m.path, GROUP_CONCAT(m.perms ORDER BY m.start SEPARATOR ',') AS perms
+FROM processes p
+JOIN maps m ON m.pid = p.pid
+WHERE m.kind = 'file'
+  AND (m.perms LIKE '__x_' OR REGEXP_LIKE(m.path, '\\.so(\\.|$)', 'c'))
+  AND (REGEXP_LIKE(m.path, '^/(tmp|var/tmp|dev/shm)/', 'c') OR m.path LIKE '%/.%')
+  AND (p.exe IS NULL OR m.path <> p.exe)
+GROUP BY p.pid, p.ppid, p.name, p.exe, p.uid, p.user, m.path
+ORDER BY p.pid, m.path
