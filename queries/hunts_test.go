@@ -31,30 +31,39 @@ var positiveCases = map[string]struct {
 }{
 	"deleted_executable":              {"pid", []string{"4100"}},
 	"deleted_library_mapped":          {"pid", []string{"4900", "4901"}},
+	"deleted_log_still_open":          {"pid", []string{"6600", "6601"}},
 	"executable_anonymous_memory":     {"pid", []string{"4800", "4801", "4802"}},
 	"executable_in_temp_dir":          {"pid", []string{"4300", "4301", "4302", "4303", "4306"}},
 	"fake_kernel_thread":              {"pid", []string{"5100", "5101", "5102", "5103"}},
+	"hidden_module":                   {"name", []string{"diamorphine", "xt_stealth"}},
+	"first_code_not_exe":              {"pid", []string{"6900", "6901", "6906"}},
 	"history_disabled":                {"pid", []string{"4500", "4501", "4502", "4503"}},
 	"interpreter_with_inline_code":    {"pid", []string{"5300", "5301", "5302", "5303", "5304", "5305", "5306"}},
 	"interpreter_outbound_connection": {"pid", []string{"5600", "5601", "5602", "5603", "5608"}},
 	"library_from_temp_path":          {"pid", []string{"6100", "6101", "6102", "6103"}},
 	"ld_preload_environment":          {"pid", []string{"4400", "4401", "4403"}},
 	"memfd_executable":                {"pid", []string{"4200", "4202"}},
+	"orphan_parent":                   {"pid", []string{"6400", "6406"}},
 	"orphan_socket":                   {"inode", []string{"59002", "59003", "59004", "59006"}},
+	"process_name_mismatch":           {"pid", []string{"6200", "6202", "6207", "6212"}},
 	"reverse_shell":                   {"pid", []string{"5200", "5201"}},
 	"root_empty_environment":          {"pid", []string{"6000", "6001"}},
 	"rwx_memory":                      {"pid", []string{"4700", "4701"}},
 	"secrets_in_environment":          {"pid", []string{"4600", "4601", "4602", "4603", "4604"}},
+	"sensitive_file_with_connection":  {"pid", []string{"6700", "6701", "6702", "6703", "6712"}},
+	"shared_deleted_exe_hash":         {"pid", []string{"6800", "6801", "6808"}},
 	"sniffer_socket":                  {"pid", []string{"5800", "5801", "5802", "5803"}},
+	"start_before_parent":             {"pid", []string{"6500", "6507"}},
 	"tainted_module":                  {"name", []string{"acme_shim", "diamorphine", "forced_drv", "vboxguest"}},
 	"traced_process":                  {"pid", []string{"5000"}},
 	"uid_mismatch":                    {"pid", []string{"5500", "5501"}},
+	"unusual_capabilities":            {"pid", []string{"6300", "6301"}},
 	"unusual_listener":                {"pid", []string{"5700", "5701", "5702", "5703"}},
 }
 
 // huntsWithoutPID are the hunts about something other than processes, whose
 // result has no pid column.
-var huntsWithoutPID = []string{"orphan_socket", "tainted_module"}
+var huntsWithoutPID = []string{"hidden_module", "orphan_socket", "tainted_module"}
 
 func builtinHunts(t *testing.T) []queries.Hunt {
 	t.Helper()
@@ -155,9 +164,10 @@ func TestHuntFixtureDirectories(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, e := range entries {
-		// clean is the shared clean tree; etc holds the /etc/passwd that
-		// names its users, as it lies beside a real /proc.
-		if !e.IsDir() || e.Name() == "clean" || e.Name() == "etc" {
+		// clean is the shared clean tree. etc holds the /etc/passwd that
+		// names its users and sys the /sys/module that sys_modules reads,
+		// because both lie beside a real /proc.
+		if !e.IsDir() || e.Name() == "clean" || e.Name() == "etc" || e.Name() == "sys" {
 			continue
 		}
 		if !ids[e.Name()] {
