@@ -11,6 +11,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -38,6 +39,11 @@ func startProcess(t *testing.T, cmd *exec.Cmd) int {
 	t.Helper()
 	if cmd.Env == nil {
 		cmd.Env = plainEnv
+	}
+	if cmd.Dir == "" {
+		// The test's own directory may lie under /tmp (a clone there), which
+		// executable_in_temp_dir rightly reports as a working directory.
+		cmd.Dir = "/"
 	}
 	if cmd.Stderr == nil {
 		cmd.Stderr = os.Stderr
@@ -126,6 +132,90 @@ func waitForHit(t *testing.T, id string, pid int) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+}
+
+// tmpDir creates a directory under /tmp, which the temporary path rules of
+// the hunts match whatever TMPDIR is, and removes it at test cleanup.
+func tmpDir(t *testing.T) string {
+	t.Helper()
+	dir, err := os.MkdirTemp("/tmp", "procsql-live-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	return dir
+}
+
+func copyFile(t *testing.T, src, dst string, perm os.FileMode) {
+	t.Helper()
+	data, err := os.ReadFile(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(dst, data, perm); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// remoteAddress is an address from 192.0.2.0/24 (TEST-NET-1, RFC 5737)
+// that addRemoteAddress puts on lo, so the hunts that leave loopback
+// addresses out see a remote address on connections that never leave the
+// private network namespace.
+const remoteAddress = "192.0.2.1"
+
+// addRemoteAddress adds remoteAddress to lo once per namespace. It fails the
+// test if the network namespace has an interface other than lo, because the
+// address must stay in a namespace that has no route outside.
+func addRemoteAddress(t *testing.T) {
+	t.Helper()
+	interfaces, err := net.Interfaces()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, iface := range interfaces {
+		if iface.Name != "lo" {
+			t.Fatalf("network namespace has interface %s besides lo, want only lo before adding %s", iface.Name, remoteAddress)
+		}
+	}
+	addresses, err := net.InterfaceAddrs()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, address := range addresses {
+		if prefix, ok := address.(*net.IPNet); ok && prefix.IP.String() == remoteAddress {
+			return
+		}
+	}
+	if out, err := exec.Command("ip", "addr", "add", remoteAddress+"/32", "dev", "lo").CombinedOutput(); err != nil {
+		t.Fatalf("ip addr add %s/32 dev lo: %v: %s", remoteAddress, err, out)
+	}
+}
+
+// listenRemote listens on remoteAddress, accepts one connection and returns
+// the listening address. The listener and the accepted connection stay open
+// until test cleanup, so the client's connection stays established.
+func listenRemote(t *testing.T) string {
+	t.Helper()
+	addRemoteAddress(t)
+	listener, err := net.Listen("tcp", net.JoinHostPort(remoteAddress, "0"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	accepted := make(chan net.Conn, 1)
+	go func() {
+		conn, err := listener.Accept()
+		if err == nil {
+			accepted <- conn
+		}
+		close(accepted)
+	}()
+	t.Cleanup(func() {
+		listener.Close()
+		if conn, ok := <-accepted; ok {
+			conn.Close()
+		}
+	})
+	return listener.Addr().String()
 }
 
 func TestLiveHuntsFindStartedBehaviours(t *testing.T) {
@@ -231,6 +321,198 @@ time.sleep(600)`
 		cmd := exec.Command("/bin/sleep", "600")
 		cmd.Env = append(slices.Clone(plainEnv), "HISTFILE=/dev/null")
 		waitForHit(t, "history_disabled", startProcess(t, cmd))
+	})
+
+	t.Run("executable_in_temp_dir", func(t *testing.T) {
+		copied := filepath.Join(tmpDir(t), "sleep")
+		copyFile(t, "/bin/sleep", copied, 0o755)
+		waitForHit(t, "executable_in_temp_dir", startProcess(t, exec.Command(copied, "600")))
+	})
+
+	t.Run("interpreter_with_inline_code", func(t *testing.T) {
+		// b64decode in the command line matches the base64 decoding rule.
+		code := `import base64, time
+base64.b64decode("dGVzdA==")
+print("ready", flush=True)
+time.sleep(600)`
+		waitForHit(t, "interpreter_with_inline_code", startPython(t, code))
+	})
+
+	t.Run("fake_kernel_thread", func(t *testing.T) {
+		// cat with no file arguments waits on its stdin pipe, so argv can
+		// be the bracketed name alone and the command line ends with "]".
+		cmd := &exec.Cmd{Path: "/bin/cat", Args: []string{"[kworker/0:1]"}}
+		input, err := cmd.StdinPipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { input.Close() })
+		waitForHit(t, "fake_kernel_thread", startProcess(t, cmd))
+	})
+
+	t.Run("process_name_mismatch", func(t *testing.T) {
+		// The kernel names a process after the file name passed to execve,
+		// so a symlink named sshd gives sleep the name sshd while exe is
+		// the resolved sleep binary.
+		link := filepath.Join(t.TempDir(), "sshd")
+		if err := os.Symlink("/bin/sleep", link); err != nil {
+			t.Fatal(err)
+		}
+		waitForHit(t, "process_name_mismatch", startProcess(t, exec.Command(link, "600")))
+	})
+
+	t.Run("uid_mismatch", func(t *testing.T) {
+		// The test runs as root, so the helper may set its real uid to 1000
+		// and keep effective and saved uid 0.
+		code := `import os, time
+os.setresuid(1000, 0, 0)
+print("ready", flush=True)
+time.sleep(600)`
+		waitForHit(t, "uid_mismatch", startPython(t, code))
+	})
+
+	t.Run("unusual_capabilities", func(t *testing.T) {
+		// 28 is PR_SET_SECUREBITS and 4 is SECBIT_NO_SETUID_FIXUP, which
+		// keeps every capability set when all uids change from 0 to 1000.
+		// The uids then agree, so uid_mismatch does not match as well.
+		code := `import ctypes, os, sys, time
+libc = ctypes.CDLL(None, use_errno=True)
+if libc.prctl(28, 4, 0, 0, 0) != 0:
+    sys.exit("prctl PR_SET_SECUREBITS failed: " + os.strerror(ctypes.get_errno()))
+os.setresuid(1000, 1000, 1000)
+print("ready", flush=True)
+time.sleep(600)`
+		waitForHit(t, "unusual_capabilities", startPython(t, code))
+	})
+
+	// libuuid is a small library that Debian's python3 does not load by
+	// itself, so the copy is the only mapping of it.
+	const library = "/usr/lib/x86_64-linux-gnu/libuuid.so.1"
+	loadLibrary := `import ctypes, os, sys, time
+ctypes.CDLL(sys.argv[1])
+if sys.argv[2] == "delete":
+    os.remove(sys.argv[1])
+print("ready", flush=True)
+time.sleep(600)`
+
+	t.Run("library_from_temp_path", func(t *testing.T) {
+		if _, err := os.Stat(library); err != nil {
+			t.Skipf("library to copy is missing: %v", err)
+		}
+		copied := filepath.Join(tmpDir(t), "libuuid.so.1")
+		copyFile(t, library, copied, 0o755)
+		waitForHit(t, "library_from_temp_path", startPython(t, loadLibrary, copied, "keep"))
+	})
+
+	t.Run("deleted_library_mapped", func(t *testing.T) {
+		if _, err := os.Stat(library); err != nil {
+			t.Skipf("library to copy is missing: %v", err)
+		}
+		copied := filepath.Join(t.TempDir(), "libuuid.so.1")
+		copyFile(t, library, copied, 0o755)
+		waitForHit(t, "deleted_library_mapped", startPython(t, loadLibrary, copied, "delete"))
+	})
+
+	t.Run("deleted_log_still_open", func(t *testing.T) {
+		// A tmpfs over /var/log in the test's own mount namespace keeps the
+		// host's /var/log untouched. Pid 1 shows that the test runs in the
+		// namespaces that unshare created, and making every mount private
+		// first stops the tmpfs from propagating to the host.
+		if os.Getpid() != 1 {
+			t.Fatalf("test runs as pid %d, want pid 1 of a new PID namespace before mounting on /var/log", os.Getpid())
+		}
+		if err := syscall.Mount("", "/", "", syscall.MS_REC|syscall.MS_PRIVATE, ""); err != nil {
+			t.Fatalf("make mounts private: %v", err)
+		}
+		if err := syscall.Mount("procsql-live", "/var/log", "tmpfs", 0, "size=1m"); err != nil {
+			t.Fatalf("mount tmpfs on /var/log: %v", err)
+		}
+		t.Cleanup(func() {
+			if err := syscall.Unmount("/var/log", syscall.MNT_DETACH); err != nil {
+				t.Errorf("unmount /var/log: %v", err)
+			}
+		})
+		logFile, err := os.Create("/var/log/auth.log")
+		if err != nil {
+			t.Fatal(err)
+		}
+		cmd := exec.Command("/bin/sleep", "600")
+		cmd.ExtraFiles = []*os.File{logFile}
+		pid := startProcess(t, cmd)
+		logFile.Close()
+		if err := os.Remove("/var/log/auth.log"); err != nil {
+			t.Fatal(err)
+		}
+		waitForHit(t, "deleted_log_still_open", pid)
+	})
+
+	t.Run("orphan_parent", func(t *testing.T) {
+		t.Skip("orphan_parent cannot match in the PID namespace: an orphan is reparented to " +
+			"the test process, which is pid 1 and visible, and only a process whose parent is " +
+			"outside the namespace shows ppid 0, which the hunt leaves out")
+	})
+
+	t.Run("interpreter_outbound_connection", func(t *testing.T) {
+		code := `import socket, sys, time
+host, port = sys.argv[1].rsplit(":", 1)
+conn = socket.create_connection((host, int(port)))
+print("ready", flush=True)
+time.sleep(600)`
+		waitForHit(t, "interpreter_outbound_connection", startPython(t, code, listenRemote(t)))
+	})
+
+	t.Run("sensitive_file_with_connection", func(t *testing.T) {
+		// A made-up credentials file under .aws matches the cloud
+		// credentials rule without opening any real secret.
+		awsDir := filepath.Join(t.TempDir(), ".aws")
+		if err := os.Mkdir(awsDir, 0o700); err != nil {
+			t.Fatal(err)
+		}
+		credentials := filepath.Join(awsDir, "credentials")
+		if err := os.WriteFile(credentials, []byte("[default]\n"), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		conn, err := net.Dial("tcp", listenRemote(t))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { conn.Close() })
+		socket, err := conn.(*net.TCPConn).File()
+		if err != nil {
+			t.Fatal(err)
+		}
+		file, err := os.Open(credentials)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cmd := exec.Command("/bin/sleep", "600")
+		cmd.ExtraFiles = []*os.File{socket, file}
+		pid := startProcess(t, cmd)
+		socket.Close()
+		file.Close()
+		waitForHit(t, "sensitive_file_with_connection", pid)
+	})
+
+	t.Run("unusual_listener", func(t *testing.T) {
+		addRemoteAddress(t)
+		listener, err := net.Listen("tcp", net.JoinHostPort(remoteAddress, "0"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { listener.Close() })
+		listenerFile, err := listener.(*net.TCPListener).File()
+		if err != nil {
+			t.Fatal(err)
+		}
+		// A sleep copied to /tmp holds the listening socket as descriptor 3,
+		// which matches the executable in a temporary directory rule.
+		copied := filepath.Join(tmpDir(t), "sleep")
+		copyFile(t, "/bin/sleep", copied, 0o755)
+		cmd := exec.Command(copied, "600")
+		cmd.ExtraFiles = []*os.File{listenerFile}
+		pid := startProcess(t, cmd)
+		listenerFile.Close()
+		waitForHit(t, "unusual_listener", pid)
 	})
 }
 
