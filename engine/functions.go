@@ -10,12 +10,12 @@ import (
 
 // rejectedFunctions read host files that the tables do not expose. The
 // provider replaces them with a function that fails when evaluated, so the
-// rejection holds wherever the call stands in a statement; the parse check
+// rejection holds wherever the call appears in a statement. The parse check
 // in checkReadOnly only makes the message come earlier.
 var rejectedFunctions = map[string]bool{"load_file": true}
 
-// Function implements sql.FunctionProvider. go-mysql-server asks the
-// database provider before its built-in functions.
+// Function implements sql.FunctionProvider. go-mysql-server v0.20.0 looks
+// functions up in the database provider before its built-in ones.
 func (p *provider) Function(_ *sql.Context, name string) (sql.Function, bool) {
 	lower := strings.ToLower(name)
 	if !rejectedFunctions[lower] {

@@ -13,8 +13,8 @@ import (
 )
 
 // outputFile is the snapshot being written. On Linux it is an unnamed
-// O_TMPFILE in the output's directory, so a capture that is killed leaves
-// nothing behind; it gets its name only in commit. Where O_TMPFILE is not
+// O_TMPFILE in the output's directory and gets its name only in commit, so a
+// capture that is killed leaves nothing behind. Where O_TMPFILE is not
 // supported it is a hidden temporary file that abort removes.
 type outputFile struct {
 	*os.File

@@ -31,8 +31,8 @@ const procSuperMagic = 0x9fa0
 // A copied tree stores links as regular files holding the link text. It may
 // record a failed read of NAME as a file NAME.error holding the errno name
 // (for example "EACCES"), the hard link count of an exe target as NAME.nlink,
-// and its digest as NAME.sha256. Dir honours all of them, so a copy answers
-// like the original.
+// and its digest as NAME.sha256. Dir honours all of them, so a copy returns
+// what the original returned.
 type Dir struct {
 	root     string
 	procfs   bool

@@ -32,7 +32,7 @@ type failureKey struct {
 }
 
 // NewReader returns a Reader over src. Callers that run one query should
-// pass a source.Cache so that the query sees each file once.
+// pass a source.Cache so that the query reads each file once.
 func NewReader(src source.Source) *Reader {
 	return &Reader{Src: src, memo: map[string]any{}, failures: map[failureKey]int{}}
 }
