@@ -43,6 +43,7 @@ var positiveCases = map[string]struct {
 	"library_from_temp_path":          {"pid", []string{"6100", "6101", "6102", "6103"}},
 	"ld_preload_environment":          {"pid", []string{"4400", "4401", "4403"}},
 	"memfd_executable":                {"pid", []string{"4200", "4202"}},
+	"hidden_process":                  {"pid", []string{"7200"}},
 	"orphan_parent":                   {"pid", []string{"6400", "6406"}},
 	"orphan_socket":                   {"inode", []string{"59002", "59003", "59004", "59006"}},
 	"process_name_mismatch":           {"pid", []string{"6200", "6202", "6207", "6212"}},

@@ -35,6 +35,7 @@ const (
 	OpHash        = "hash"         // Hash: SHA256 and Size of the file behind the link
 	OpHostRead    = "host_read"    // HostFile: content in the archive at Path
 	OpHostReadDir = "host_readdir" // HostDir: Names
+	OpProbe       = "probe"        // ProbePIDs: Names, with the bound in Path as "proc/probe/<max>"
 )
 
 // Manifest is the content of manifest.json.

@@ -5,6 +5,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"sort"
+	"strconv"
 	"sync"
 
 	"github.com/procsql/procsql/source"
@@ -134,6 +135,38 @@ func (r *recorder) ReadDir(name string) ([]string, error) {
 // HostDir implements source.Source.
 func (r *recorder) HostDir(name string) ([]string, error) {
 	return r.readNames(OpHostReadDir, hostPath(name), func() ([]string, error) { return r.src.HostDir(name) })
+}
+
+// ProbePIDs implements source.Source. The whole probe is one record, so a
+// bound of millions of pids costs one line of the manifest.
+func (r *recorder) ProbePIDs(max int) ([]int, error) {
+	names, err := r.readNames(OpProbe, probePath(max), func() ([]string, error) {
+		pids, err := r.src.ProbePIDs(max)
+		if err != nil {
+			return nil, err
+		}
+		names := make([]string, len(pids))
+		for i, pid := range pids {
+			names[i] = strconv.Itoa(pid)
+		}
+		return names, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return namesToPIDs(names), nil
+}
+
+func probePath(max int) string { return "proc/probe/" + strconv.Itoa(max) }
+
+func namesToPIDs(names []string) []int {
+	pids := make([]int, 0, len(names))
+	for _, n := range names {
+		if pid, err := strconv.Atoi(n); err == nil {
+			pids = append(pids, pid)
+		}
+	}
+	return pids
 }
 
 // LinkCount implements source.Source.

@@ -135,6 +135,15 @@ func (s *Snapshot) HostDir(name string) ([]string, error) {
 	return rec.Names, nil
 }
 
+// ProbePIDs implements source.Source.
+func (s *Snapshot) ProbePIDs(max int) ([]int, error) {
+	rec, err := s.lookup(OpProbe, probePath(max))
+	if err != nil {
+		return nil, err
+	}
+	return namesToPIDs(rec.Names), nil
+}
+
 // LinkCount implements source.Source.
 func (s *Snapshot) LinkCount(name string) (uint64, error) {
 	rec, err := s.lookup(OpLinkCount, procPath(name))

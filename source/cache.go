@@ -1,6 +1,9 @@
 package source
 
-import "sync"
+import (
+	"strconv"
+	"sync"
+)
 
 // Cache wraps a Source so that each name is read at most once. One Cache
 // serves one query: every table and every join side then sees the same bytes
@@ -119,6 +122,15 @@ func (c *Cache) Hash(name string) (Digest, error) {
 	return v.digest, v.err
 }
 
+// ProbePIDs implements Source.
+func (c *Cache) ProbePIDs(max int) ([]int, error) {
+	v := memo(c, c.dirs, "\x00probe/"+strconv.Itoa(max), func() cachedNames {
+		pids, err := c.src.ProbePIDs(max)
+		return cachedNames{names: pidNames(pids), err: err}
+	})
+	return namePIDs(v.names), v.err
+}
+
 // HostDir implements Source.
 func (c *Cache) HostDir(name string) ([]string, error) {
 	v := memo(c, c.dirs, "\x00host/"+name, func() cachedNames {
@@ -140,3 +152,21 @@ func (c *Cache) HostFile(name string) ([]byte, error) {
 
 // Describe implements Source.
 func (c *Cache) Describe() Description { return c.src.Describe() }
+
+func pidNames(pids []int) []string {
+	names := make([]string, len(pids))
+	for i, pid := range pids {
+		names[i] = strconv.Itoa(pid)
+	}
+	return names
+}
+
+func namePIDs(names []string) []int {
+	pids := make([]int, 0, len(names))
+	for _, n := range names {
+		if pid, err := strconv.Atoi(n); err == nil {
+			pids = append(pids, pid)
+		}
+	}
+	return pids
+}

@@ -209,6 +209,15 @@ func (d *Dir) readlink(path string) (string, error) {
 // ReadDir implements Source. In a copied tree the .error, .nlink and
 // .sha256 side files are hidden.
 func (d *Dir) ReadDir(name string) ([]string, error) {
+	if !d.procfs && (name == "." || name == "") {
+		// A copy may record what readdir(/proc) returned, which can differ
+		// from the directories copied when a rootkit hid some of them.
+		if data, err := d.readAll(filepath.Join(d.root, "listing.txt")); err == nil {
+			names := strings.Fields(string(data))
+			sort.Strings(names)
+			return names, nil
+		}
+	}
 	f, err := d.openFile(d.full(name), os.O_RDONLY|syscall.O_DIRECTORY)
 	if err != nil {
 		return nil, d.recordedError(name, err)
@@ -302,6 +311,38 @@ func (d *Dir) Open(name string) (*os.File, error) {
 		return nil, &fs.PathError{Op: "open", Path: d.full(name), Err: errors.New("a copied tree holds link text, not the linked file")}
 	}
 	return d.openFile(d.full(name), os.O_RDONLY)
+}
+
+// ProbePIDs implements Source. In a copied tree, which has no hidden
+// entries of its own, it returns the numeric directories, and the listing
+// may come from listing.txt instead (see ReadDir).
+func (d *Dir) ProbePIDs(max int) ([]int, error) {
+	var found []int
+	if !d.procfs {
+		f, err := d.openFile(d.root, os.O_RDONLY|syscall.O_DIRECTORY)
+		if err != nil {
+			return nil, err
+		}
+		defer f.Close()
+		names, err := f.Readdirnames(-1)
+		if err != nil {
+			return nil, err
+		}
+		for _, n := range names {
+			if pid, err := strconv.Atoi(n); err == nil && pid > 0 && pid <= max && strconv.Itoa(pid) == n {
+				found = append(found, pid)
+			}
+		}
+		sort.Ints(found)
+		return found, nil
+	}
+	root := filepath.Clean(d.root) + "/"
+	for pid := 1; pid <= max; pid++ {
+		if unix.Access(root+strconv.Itoa(pid), unix.F_OK) == nil {
+			found = append(found, pid)
+		}
+	}
+	return found, nil
 }
 
 // HostFile implements Source.

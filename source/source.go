@@ -36,6 +36,11 @@ type Source interface {
 	// link such as "123/exe" refers to. It reads the file through the link,
 	// so a deleted or memfd executable is hashed too.
 	Hash(name string) (Digest, error)
+	// ProbePIDs returns, in ascending order, the numbers from 1 to max for
+	// which a directory /proc/<n> exists when looked up by name. The kernel
+	// answers such lookups for every thread id too, and a rootkit that hides
+	// a process from the directory listing usually does not hide it here.
+	ProbePIDs(max int) ([]int, error)
 	// HostFile returns a file of the host outside /proc, such as
 	// "etc/passwd", used to name users and groups.
 	HostFile(name string) ([]byte, error)

@@ -505,3 +505,14 @@ func TestTreeNamesArePIDsOnlyInKernelSpelling(t *testing.T) {
 	res := runSQL(t, root, "SELECT pid, name FROM processes")
 	assertRows(t, res, "4 | real")
 }
+
+func TestPIDProbeFindsHiddenProcess(t *testing.T) {
+	res := runSQL(t, "../testdata/hunts/hidden_process/positive", "SELECT pid, listed, probed, tgid, kind FROM pid_probe ORDER BY pid")
+	assertRows(t, res,
+		"1 | 1 | 1 | 1 | process",
+		"7100 | 1 | 1 | 7100 | process",
+		"7101 | 0 | 1 | 7100 | thread",
+		"7200 | 0 | 1 | 7200 | hidden",
+		"7300 | 1 | 1 | 7300 | process",
+	)
+}

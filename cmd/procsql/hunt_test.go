@@ -215,6 +215,7 @@ func TestHuntList(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := "id,severity,title\n" +
+		"hidden_process,critical,Process missing from the /proc listing but present when looked up\n" +
 		"memfd_executable,critical,Process running from an in-memory file (memfd)\n" +
 		"reverse_shell,critical,Shell with its standard streams on a network connection\n"
 	if stdout != want {
@@ -239,7 +240,7 @@ func TestHuntSeverityFilter(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if want := "hits: none (0 hunts matched, 2 ran)\n"; stdout != want {
+	if want := "hits: none (0 hunts matched, 3 ran)\n"; stdout != want {
 		t.Errorf("stdout = %q, want %q", stdout, want)
 	}
 	// Hunts named on the command line are filtered by severity too.
