@@ -44,6 +44,7 @@ var positiveCases = map[string]struct {
 	"ld_preload_environment":          {"pid", []string{"4400", "4401", "4403"}},
 	"memfd_executable":                {"pid", []string{"4200", "4202"}},
 	"hidden_process":                  {"pid", []string{"7200"}},
+	"ld_so_preload_present":           {"path", []string{"/lib/.x/libx.so", "/lib/.x/liby.so", "/usr/lib/x86_64-linux-gnu/libprocesshider.so"}},
 	"orphan_parent":                   {"pid", []string{"6400", "6406"}},
 	"orphan_socket":                   {"inode", []string{"59002", "59003", "59004", "59006"}},
 	"process_name_mismatch":           {"pid", []string{"6200", "6202", "6207", "6212"}},
@@ -64,7 +65,7 @@ var positiveCases = map[string]struct {
 
 // huntsWithoutPID are the hunts about something other than processes, whose
 // result has no pid column.
-var huntsWithoutPID = []string{"hidden_module", "orphan_socket", "tainted_module"}
+var huntsWithoutPID = []string{"hidden_module", "ld_so_preload_present", "orphan_socket", "tainted_module"}
 
 func builtinHunts(t *testing.T) []queries.Hunt {
 	t.Helper()
