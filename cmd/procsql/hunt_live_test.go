@@ -514,6 +514,111 @@ time.sleep(600)`
 		listenerFile.Close()
 		waitForHit(t, "unusual_listener", pid)
 	})
+
+	t.Run("root_empty_environment", func(t *testing.T) {
+		// startProcess keeps a non-nil Env, and exec.Cmd adds PWD only when
+		// Env is nil, so sleep starts with no variables at all.
+		cmd := exec.Command("/bin/sleep", "600")
+		cmd.Env = []string{}
+		pid := startProcess(t, cmd)
+		environ, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/environ")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(environ) != 0 {
+			t.Fatalf("environ of started sleep %d is %q, want it empty", pid, environ)
+		}
+		waitForHit(t, "root_empty_environment", pid)
+	})
+
+	t.Run("sniffer_socket", func(t *testing.T) {
+		// The hunt leaves out only known network tools under system paths,
+		// so python3 holding a packet socket matches. Opening one needs
+		// CAP_NET_RAW, which root has in the test's network namespace.
+		code := `import socket, time
+s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW)
+print("ready", flush=True)
+time.sleep(600)`
+		waitForHit(t, "sniffer_socket", startPython(t, code))
+	})
+
+	t.Run("shared_deleted_exe_hash", func(t *testing.T) {
+		// Two copies of one binary under different names give the same
+		// digest with two command names once both files are deleted.
+		dir := t.TempDir()
+		var pids []int
+		for _, name := range []string{"kworker", "atd"} {
+			copied := filepath.Join(dir, name)
+			copyFile(t, "/bin/sleep", copied, 0o755)
+			pids = append(pids, startProcess(t, exec.Command(copied, "600")))
+			if err := os.Remove(copied); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for _, pid := range pids {
+			waitForHit(t, "shared_deleted_exe_hash", pid)
+		}
+	})
+
+	t.Run("secrets_in_environment", func(t *testing.T) {
+		// A made-up value of the length of a real AWS secret access key.
+		const secret = "procsqlFakeSecretValue0123456789abcdefgh"
+		if len(secret) != 40 {
+			t.Fatalf("fake secret has %d characters, want 40", len(secret))
+		}
+		cmd := exec.Command("/bin/sleep", "600")
+		cmd.Env = append(slices.Clone(plainEnv), "AWS_SECRET_ACCESS_KEY="+secret)
+		pid := startProcess(t, cmd)
+		waitForHit(t, "secrets_in_environment", pid)
+
+		for _, format := range []string{"table", "csv", "json", "jsonl"} {
+			stdout, stderr, err := runHuntApp(t, "--proc", "/proc", "--format", format, "hunt", "secrets_in_environment")
+			if code := exitCode(t, err); code > 1 {
+				t.Fatalf("procsql --format %s hunt secrets_in_environment failed: %v\nstderr:\n%s", format, err, stderr)
+			}
+			if strings.Contains(stdout, secret) {
+				t.Errorf("procsql --format %s hunt secrets_in_environment prints the full secret value on stdout, want only the redacted form", format)
+			}
+			if strings.Contains(stderr, secret) {
+				t.Errorf("procsql --format %s hunt secrets_in_environment prints the full secret value on stderr, want it left out", format)
+			}
+			if redacted := secret[:4] + "****"; !strings.Contains(stdout, redacted) {
+				t.Errorf("procsql --format %s hunt secrets_in_environment output lacks redacted value %q:\n%s", format, redacted, stdout)
+			}
+		}
+	})
+
+	t.Run("executable_anonymous_memory", func(t *testing.T) {
+		// A private anonymous mapping that is readable and executable but
+		// not writable, which rwx_memory does not match. A shared one would
+		// show as "/dev/zero (deleted)" in maps and count as a file.
+		code := `import mmap, time
+m = mmap.mmap(-1, 4096, flags=mmap.MAP_PRIVATE | mmap.MAP_ANONYMOUS, prot=mmap.PROT_READ | mmap.PROT_EXEC)
+print("ready", flush=True)
+time.sleep(600)`
+		pid := startPython(t, code)
+		waitForHit(t, "executable_anonymous_memory", pid)
+
+		found := false
+		for _, hit := range huntHits(t, "executable_anonymous_memory") {
+			if p, ok := hitPID(t, hit); !ok || p != pid {
+				continue
+			}
+			found = true
+			var row struct {
+				Perms string `json:"perms"`
+			}
+			if err := json.Unmarshal(hit.Row, &row); err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(row.Perms, "r-xp") {
+				t.Errorf("hit for python3 %d has perms %q, want r-xp among them", pid, row.Perms)
+			}
+		}
+		if !found {
+			t.Errorf("hunt executable_anonymous_memory no longer reports python3 %d", pid)
+		}
+	})
 }
 
 func TestLiveHuntsIgnoreOrdinaryProcesses(t *testing.T) {
