@@ -131,7 +131,8 @@ func TestLiveTables(t *testing.T) {
 	t.Run("fds", func(t *testing.T) {
 		db := db.in(t)
 		r := server.Report
-		file := db.one(fmt.Sprintf("SELECT type, path, deleted, pos, access FROM fds WHERE pid = %d AND fd = %d", sp, r.FileFD))
+		file := db.one(fmt.Sprintf("SELECT type, path, deleted, pos, access, size_bytes FROM fds WHERE pid = %d AND fd = %d", sp, r.FileFD))
+		equal(t, "file size_bytes", file[5], 10)
 		equal(t, "file type", file[0], "file")
 		equal(t, "file path", file[1], filepath.Join(dir, "evidence file.txt"))
 		equal(t, "file deleted", file[2], 1)

@@ -39,9 +39,9 @@ func (c *countingSource) ReadDir(name string) ([]string, error) {
 	return c.Source.ReadDir(name)
 }
 
-func (c *countingSource) LinkCount(name string) (uint64, error) {
-	c.count("nlink", name)
-	return c.Source.LinkCount(name)
+func (c *countingSource) Stat(name string) (source.FileStat, error) {
+	c.count("stat", name)
+	return c.Source.Stat(name)
 }
 
 func (c *countingSource) names() []string {

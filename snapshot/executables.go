@@ -34,8 +34,8 @@ func (c *exeCopier) copy(pid int) {
 	if err != nil {
 		return
 	}
-	nlink, err := c.rec.LinkCount(name)
-	deleted := err == nil && nlink == 0
+	st, err := c.rec.Stat(name)
+	deleted := err == nil && st.LinkCount == 0
 	if !deleted && !strings.HasPrefix(target, "/memfd:") {
 		return
 	}

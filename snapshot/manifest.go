@@ -31,7 +31,7 @@ const (
 	OpRead        = "read"         // ReadFile: content in the archive at Path
 	OpReadLink    = "readlink"     // ReadLink: Target
 	OpReadDir     = "readdir"      // ReadDir: Names
-	OpLinkCount   = "nlink"        // LinkCount: LinkCount
+	OpStat        = "stat"         // Stat: LinkCount, and Size when known
 	OpHash        = "hash"         // Hash: SHA256 and Size of the file behind the link
 	OpHostRead    = "host_read"    // HostFile: content in the archive at Path
 	OpHostReadDir = "host_readdir" // HostDir: Names
@@ -81,6 +81,9 @@ type Record struct {
 	Target    string   `json:"target,omitempty"`
 	Names     []string `json:"names,omitempty"`
 	LinkCount *uint64  `json:"nlink,omitempty"`
+	// FileSize is the size that a stat record reports; Size is the size of
+	// an archive entry or hashed file.
+	FileSize *int64 `json:"file_size,omitempty"`
 	// Errno is the symbolic errno of a failed read, such as "EACCES".
 	// Error holds the message of a failure that carried no errno.
 	Errno string `json:"errno,omitempty"`

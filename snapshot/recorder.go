@@ -169,21 +169,36 @@ func namesToPIDs(names []string) []int {
 	return pids
 }
 
-// LinkCount implements source.Source.
-func (r *recorder) LinkCount(name string) (uint64, error) {
-	rec := r.record(OpLinkCount, procPath(name), func(rec *Record) []byte {
-		n, err := r.src.LinkCount(name)
+// Stat implements source.Source.
+func (r *recorder) Stat(name string) (source.FileStat, error) {
+	rec := r.record(OpStat, procPath(name), func(rec *Record) []byte {
+		st, err := r.src.Stat(name)
 		if err != nil {
 			setError(rec, err)
 			return nil
 		}
-		rec.LinkCount = &n
+		rec.LinkCount = &st.LinkCount
+		if st.HasSize {
+			rec.FileSize = &st.Size
+		}
 		return nil
 	})
 	if err := recordError(rec); err != nil {
-		return 0, err
+		return source.FileStat{}, err
 	}
-	return *rec.LinkCount, nil
+	return statOf(rec), nil
+}
+
+// statOf rebuilds the FileStat a stat record holds.
+func statOf(rec *Record) source.FileStat {
+	st := source.FileStat{}
+	if rec.LinkCount != nil {
+		st.LinkCount = *rec.LinkCount
+	}
+	if rec.FileSize != nil {
+		st.Size, st.HasSize = *rec.FileSize, true
+	}
+	return st
 }
 
 // Hash implements source.Source.

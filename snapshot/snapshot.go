@@ -144,16 +144,16 @@ func (s *Snapshot) ProbePIDs(max int) ([]int, error) {
 	return namesToPIDs(rec.Names), nil
 }
 
-// LinkCount implements source.Source.
-func (s *Snapshot) LinkCount(name string) (uint64, error) {
-	rec, err := s.lookup(OpLinkCount, procPath(name))
+// Stat implements source.Source.
+func (s *Snapshot) Stat(name string) (source.FileStat, error) {
+	rec, err := s.lookup(OpStat, procPath(name))
 	if err != nil {
-		return 0, err
+		return source.FileStat{}, err
 	}
 	if rec.LinkCount == nil {
-		return 0, &fs.PathError{Op: OpLinkCount, Path: name, Err: fmt.Errorf("%w: record has no link count", ErrCorrupt)}
+		return source.FileStat{}, &fs.PathError{Op: OpStat, Path: name, Err: fmt.Errorf("%w: stat record has no link count", ErrCorrupt)}
 	}
-	return *rec.LinkCount, nil
+	return statOf(rec), nil
 }
 
 // Hash implements source.Source.

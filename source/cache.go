@@ -15,7 +15,7 @@ type Cache struct {
 	files map[string]*entry[cachedBytes]
 	links map[string]*entry[cachedString]
 	dirs  map[string]*entry[cachedNames]
-	nlink map[string]*entry[cachedCount]
+	stat  map[string]*entry[cachedStat]
 	hash  map[string]*entry[cachedDigest]
 }
 
@@ -41,9 +41,9 @@ type cachedNames struct {
 	err   error
 }
 
-type cachedCount struct {
-	n   uint64
-	err error
+type cachedStat struct {
+	stat FileStat
+	err  error
 }
 
 type cachedDigest struct {
@@ -58,7 +58,7 @@ func NewCache(src Source) *Cache {
 		files: map[string]*entry[cachedBytes]{},
 		links: map[string]*entry[cachedString]{},
 		dirs:  map[string]*entry[cachedNames]{},
-		nlink: map[string]*entry[cachedCount]{},
+		stat:  map[string]*entry[cachedStat]{},
 		hash:  map[string]*entry[cachedDigest]{},
 	}
 }
@@ -104,13 +104,13 @@ func (c *Cache) ReadDir(name string) ([]string, error) {
 	return v.names, v.err
 }
 
-// LinkCount implements Source.
-func (c *Cache) LinkCount(name string) (uint64, error) {
-	v := memo(c, c.nlink, name, func() cachedCount {
-		n, err := c.src.LinkCount(name)
-		return cachedCount{n, err}
+// Stat implements Source.
+func (c *Cache) Stat(name string) (FileStat, error) {
+	v := memo(c, c.stat, name, func() cachedStat {
+		st, err := c.src.Stat(name)
+		return cachedStat{st, err}
 	})
-	return v.n, v.err
+	return v.stat, v.err
 }
 
 // Hash implements Source.

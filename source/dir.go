@@ -206,7 +206,7 @@ func (d *Dir) readlink(path string) (string, error) {
 	return string(buf[:n]), nil
 }
 
-// ReadDir implements Source. In a copied tree the .error, .nlink and
+// ReadDir implements Source. In a copied tree the .error, .nlink, .size and
 // .sha256 side files are hidden.
 func (d *Dir) ReadDir(name string) ([]string, error) {
 	if !d.procfs && (name == "." || name == "") {
@@ -230,7 +230,7 @@ func (d *Dir) ReadDir(name string) ([]string, error) {
 	if !d.procfs {
 		kept := names[:0]
 		for _, n := range names {
-			if !strings.HasSuffix(n, ".error") && !strings.HasSuffix(n, ".nlink") && !strings.HasSuffix(n, ".sha256") {
+			if !strings.HasSuffix(n, ".error") && !strings.HasSuffix(n, ".nlink") && !strings.HasSuffix(n, ".size") && !strings.HasSuffix(n, ".sha256") {
 				kept = append(kept, n)
 			}
 		}
@@ -240,24 +240,32 @@ func (d *Dir) ReadDir(name string) ([]string, error) {
 	return names, nil
 }
 
-// LinkCount implements Source by following the magic link to its file.
-func (d *Dir) LinkCount(name string) (uint64, error) {
+// Stat implements Source by following the magic link to its file. In a
+// copied tree, NAME.nlink holds the link count and an optional NAME.size
+// the size.
+func (d *Dir) Stat(name string) (FileStat, error) {
 	if !d.procfs {
 		data, err := d.readAll(d.full(name) + ".nlink")
-		if err == nil {
-			n, err := strconv.ParseUint(string(bytes.TrimSpace(data)), 10, 64)
-			if err != nil {
-				return 0, fmt.Errorf("read link count %q: %w", name+".nlink", err)
-			}
-			return n, nil
+		if err != nil {
+			return FileStat{}, d.recordedError(name, fs.ErrNotExist)
 		}
-		return 0, d.recordedError(name, fs.ErrNotExist)
+		n, err := strconv.ParseUint(string(bytes.TrimSpace(data)), 10, 64)
+		if err != nil {
+			return FileStat{}, fmt.Errorf("read link count %q: %w", name+".nlink", err)
+		}
+		st := FileStat{LinkCount: n}
+		if data, err := d.readAll(d.full(name) + ".size"); err == nil {
+			if size, err := strconv.ParseInt(string(bytes.TrimSpace(data)), 10, 64); err == nil && size >= 0 {
+				st.Size, st.HasSize = size, true
+			}
+		}
+		return st, nil
 	}
 	var st unix.Stat_t
 	if err := unix.Stat(d.full(name), &st); err != nil {
-		return 0, &fs.PathError{Op: "stat", Path: d.full(name), Err: err}
+		return FileStat{}, &fs.PathError{Op: "stat", Path: d.full(name), Err: err}
 	}
-	return uint64(st.Nlink), nil
+	return FileStat{LinkCount: uint64(st.Nlink), Size: st.Size, HasSize: true}, nil
 }
 
 // Hash implements Source. In a copied tree, which cannot hold the file behind

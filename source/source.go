@@ -29,9 +29,10 @@ type Source interface {
 	ReadLink(name string) (string, error)
 	// ReadDir returns the entry names of a directory in lexical order.
 	ReadDir(name string) ([]string, error)
-	// LinkCount returns the hard link count (st_nlink) of the file that a
-	// magic link such as "123/exe" refers to; 0 means the file was deleted.
-	LinkCount(name string) (uint64, error)
+	// Stat returns the hard link count and size of the file that a magic
+	// link such as "123/exe" or "123/fd/4" refers to. A link count of 0
+	// means the file was deleted.
+	Stat(name string) (FileStat, error)
 	// Hash returns the SHA-256 digest and size of the file that a magic
 	// link such as "123/exe" refers to. It reads the file through the link,
 	// so a deleted or memfd executable is hashed too.
@@ -49,6 +50,13 @@ type Source interface {
 	HostDir(name string) ([]string, error)
 	// Describe returns what the source is and when it was read.
 	Describe() Description
+}
+
+// FileStat is what stat(2) reports through a magic link.
+type FileStat struct {
+	LinkCount uint64 // st_nlink; 0 for a deleted file
+	Size      int64  // st_size in bytes
+	HasSize   bool   // false when the source recorded only the link count
 }
 
 // Digest identifies the content of a file.

@@ -29,7 +29,17 @@ type fdItem struct {
 	ok     bool
 	parsed procfile.FDTarget
 	info   lazy[procfile.FDInfo]
-	nlink  lazy[uint64]
+	st     lazy[source.FileStat]
+}
+
+// stat returns the link count and size of the descriptor's file, read once.
+// A failure only leaves the values unknown: copied trees rarely record them,
+// and the deleted column then falls back to the kernel's marker.
+func (it *fdItem) stat() (source.FileStat, bool) {
+	return it.st.get(func() (source.FileStat, bool) {
+		st, err := it.p.r.Src.Stat(it.p.name("fd/" + strconv.Itoa(it.fd)))
+		return st, err == nil
+	})
 }
 
 // deleted reports whether the descriptor's file was deleted. The link count
@@ -39,14 +49,11 @@ func (it *fdItem) deleted() bool {
 	if !it.parsed.Deleted || (it.parsed.Type != procfile.FDFile && it.parsed.Type != procfile.FDDevice) {
 		return it.parsed.Deleted
 	}
-	n, err := it.nlink.get(func() (uint64, bool) {
-		n, err := it.p.r.Src.LinkCount(it.p.name("fd/" + strconv.Itoa(it.fd)))
-		return n, err == nil
-	})
-	if !err {
+	st, ok := it.stat()
+	if !ok {
 		return true
 	}
-	return n == 0
+	return st.LinkCount == 0
 }
 
 func (it *fdItem) fdinfo() (procfile.FDInfo, bool) {
@@ -88,6 +95,13 @@ var fdColumns = []column[*fdItem]{
 	}},
 	{Column{"inode", types.Uint64, "inode of a socket, pipe or namespace target; joins sockets.inode"}, func(it *fdItem) any {
 		return orNull(it.parsed.Inode, it.ok && it.parsed.HasInode)
+	}},
+	{Column{"size_bytes", types.Int64, "size of the open file in bytes, from stat through the fd link; NULL for sockets, pipes and anonymous inodes"}, func(it *fdItem) any {
+		if !it.ok || (it.parsed.Type != procfile.FDFile && it.parsed.Type != procfile.FDDevice && it.parsed.Type != procfile.FDMemfd) {
+			return nil
+		}
+		st, ok := it.stat()
+		return orNull(st.Size, ok && st.HasSize)
 	}},
 	{Column{"pos", types.Int64, "file offset in bytes (fdinfo pos)"}, func(it *fdItem) any {
 		info, ok := it.fdinfo()

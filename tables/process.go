@@ -124,8 +124,8 @@ func (p *Process) ExePath() (path string, deleted bool, ok bool) {
 		return "", false, false
 	}
 	nlink, known := p.nlink.get(func() (uint64, bool) {
-		n, err := p.r.Src.LinkCount(p.name("exe"))
-		return n, err == nil
+		st, err := p.r.Src.Stat(p.name("exe"))
+		return st.LinkCount, err == nil
 	})
 	if known {
 		path, deleted = procfile.SplitDeletedNlink(raw, nlink)
