@@ -44,6 +44,7 @@ var positiveCases = map[string]struct {
 	"ld_preload_environment":          {"pid", []string{"4400", "4401", "4403"}},
 	"memfd_executable":                {"pid", []string{"4200", "4202"}},
 	"hidden_process":                  {"pid", []string{"7200"}},
+	"truncated_log_still_open":        {"pid", []string{"7400", "7403"}},
 	"ld_so_preload_present":           {"path", []string{"/lib/.x/libx.so", "/lib/.x/liby.so", "/usr/lib/x86_64-linux-gnu/libprocesshider.so"}},
 	"orphan_parent":                   {"pid", []string{"6400", "6406"}},
 	"orphan_socket":                   {"inode", []string{"59002", "59003", "59004", "59006"}},

@@ -446,6 +446,37 @@ time.sleep(600)`
 		waitForHit(t, "deleted_log_still_open", pid)
 	})
 
+	t.Run("truncated_log_still_open", func(t *testing.T) {
+		// The same namespace-private tmpfs over /var/log as for the
+		// deleted log above.
+		if os.Getpid() != 1 {
+			t.Fatalf("test runs as pid %d, want pid 1 of a new PID namespace before mounting on /var/log", os.Getpid())
+		}
+		if err := syscall.Mount("", "/", "", syscall.MS_REC|syscall.MS_PRIVATE, ""); err != nil {
+			t.Fatalf("make mounts private: %v", err)
+		}
+		if err := syscall.Mount("procsql-live", "/var/log", "tmpfs", 0, "size=1m"); err != nil {
+			t.Fatalf("mount tmpfs on /var/log: %v", err)
+		}
+		t.Cleanup(func() {
+			if err := syscall.Unmount("/var/log", syscall.MNT_DETACH); err != nil {
+				t.Errorf("unmount /var/log: %v", err)
+			}
+		})
+		writer := `import sys, time
+log = open(sys.argv[1], "w")
+log.write("x" * 100)
+log.flush()
+print("ready", flush=True)
+time.sleep(600)`
+		pid := startPython(t, writer, "/var/log/app.log")
+		// Cut the file behind the writer's back: its offset stays at 100.
+		if err := os.Truncate("/var/log/app.log", 0); err != nil {
+			t.Fatal(err)
+		}
+		waitForHit(t, "truncated_log_still_open", pid)
+	})
+
 	t.Run("orphan_parent", func(t *testing.T) {
 		t.Skip("orphan_parent cannot match in the PID namespace: an orphan is reparented to " +
 			"the test process, which is pid 1 and visible, and only a process whose parent is " +

@@ -1,0 +1,27 @@
+-- id: truncated_log_still_open
+-- title: Log file truncated while a process still writes to it
+-- severity: high
+-- techniques: T1070.002
+-- description: Finds processes that hold a file under /var/log open at an
+--   offset beyond the file's current size. A writer's offset only grows,
+--   so a file shorter than the offset was truncated after the writer
+--   opened it, as an intruder does to wipe log lines without deleting the
+--   file. Only processes that hold a log are read for offsets and sizes.
+-- triage: Compare pos with size_bytes: the difference is how many bytes
+--   were lost. Check what else held the file (SELECT pid FROM fds WHERE
+--   path = '<path>'), the shell histories and the processes of that time,
+--   and whether a rotation tool truncates the file on purpose
+--   (copytruncate in logrotate).
+-- false_positives: logrotate with copytruncate, which truncates logs that
+--   daemons keep open, and writers that open logs with O_APPEND, whose
+--   offset can lag behind the size until their next write.
+
+-- The hints make the engine look up only the processes that hold a log,
+-- instead of reading the offset and size of every descriptor on the host.
+SELECT /*+ JOIN_ORDER(l, f, p) LOOKUP_JOIN(l, f) LOOKUP_JOIN(f, p) */
+  f.pid, p.name, p.exe, f.fd, f.path, f.pos, f.size_bytes, f.pos - f.size_bytes AS bytes_lost
+FROM (SELECT pid, fd FROM fds WHERE path LIKE '/var/log/%' AND deleted = 0) l
+JOIN fds f ON f.pid = l.pid AND f.fd = l.fd
+JOIN processes p ON p.pid = f.pid
+WHERE f.pos > f.size_bytes
+ORDER BY f.pid, f.fd
