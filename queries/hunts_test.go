@@ -52,7 +52,7 @@ var positiveCases = map[string]struct {
 	"reverse_shell":                   {"pid", []string{"5200", "5201"}},
 	"root_empty_environment":          {"pid", []string{"6000", "6001"}},
 	"rwx_memory":                      {"pid", []string{"4700", "4701"}},
-	"secrets_in_environment":          {"pid", []string{"4600", "4601", "4602", "4603", "4604"}},
+	"secrets_in_environment":          {"pid", []string{"4600", "4601", "4602", "4603", "4604", "4606", "4607"}},
 	"sensitive_file_with_connection":  {"pid", []string{"6700", "6701", "6702", "6703", "6712"}},
 	"shared_deleted_exe_hash":         {"pid", []string{"6800", "6801", "6808"}},
 	"sniffer_socket":                  {"pid", []string{"5800", "5801", "5802", "5803"}},
@@ -209,13 +209,15 @@ func TestSecretsHuntRedactsValues(t *testing.T) {
 		"4602 | DATABASE_URL | post**** | 58 | value",
 		"4603 | DB_PASSWORD | **** | 7 | name",
 		"4604 | deploy_key | ----**** | 82 | value",
+		"4606 | DB_PASS | P@ss**** | 16 | name",
+		"4607 | REDIS_URL | redi**** | 35 | value",
 	}
 	if !slices.Equal(got, want) {
 		t.Errorf("secrets hunt rows:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 	for _, row := range res.Rows {
 		for _, v := range row {
-			if s := fmt.Sprint(v); strings.Contains(s, "hunter2") || strings.Contains(s, "EXAMPLEKEY") || strings.Contains(s, "s3cr3t") {
+			if s := fmt.Sprint(v); strings.Contains(s, "hunter2") || strings.Contains(s, "EXAMPLEKEY") || strings.Contains(s, "s3cr3t") || strings.Contains(s, "S3cretRedisPw99") || strings.Contains(s, "w0rdValue") {
 				t.Errorf("secrets hunt shows a secret value: %q", s)
 			}
 		}

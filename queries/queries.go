@@ -128,7 +128,9 @@ func Parse(name string, data []byte) (Hunt, error) {
 	fail := func(line int, format string, args ...any) (Hunt, error) {
 		return Hunt{}, &ParseError{File: name, Line: line, Msg: fmt.Sprintf(format, args...)}
 	}
-	lines := strings.Split(strings.ReplaceAll(string(data), "\r\n", "\n"), "\n")
+	// Editors on some systems start UTF-8 files with a byte order mark.
+	text := strings.TrimPrefix(string(data), "\ufeff")
+	lines := strings.Split(strings.ReplaceAll(text, "\r\n", "\n"), "\n")
 	hdr, err := readHeader(lines)
 	if err != nil {
 		err.File = name
@@ -162,7 +164,10 @@ func Parse(name string, data []byte) (Hunt, error) {
 		return fail(hdr.line["id"], "invalid id %q: use snake_case, lower-case letters and digits joined by _", h.ID)
 	}
 	if h.ID != fileID {
-		return fail(hdr.line["id"], "id %q differs from the file name: name the file %s.sql or set the id to %q", h.ID, h.ID, fileID)
+		if idPattern.MatchString(fileID) {
+			return fail(hdr.line["id"], "id %q differs from the file name: name the file %s.sql or set the id to %q", h.ID, h.ID, fileID)
+		}
+		return fail(hdr.line["id"], "id %q differs from the file name: name the file %s.sql", h.ID, h.ID)
 	}
 	if SeverityRank(h.Severity) < 0 {
 		return fail(hdr.line["severity"], "invalid severity %q: use one of %s", h.Severity, strings.Join(Severities, ", "))
@@ -182,6 +187,11 @@ func Parse(name string, data []byte) (Hunt, error) {
 	}
 	if sql == "" {
 		return fail(afterHeader, "no SQL after the header: add one SELECT statement")
+	}
+	// procsql rejects LOAD_FILE when a statement runs; saying so at load
+	// time names the file and line instead.
+	if strings.Contains(strings.ToLower(sql), "load_file(") {
+		return fail(hdr.end+1, "LOAD_FILE() is rejected: a hunt reads only procsql's tables")
 	}
 	h.SQL = sql
 	return h, nil

@@ -230,3 +230,18 @@ func TestCatalogueUpToDate(t *testing.T) {
 		t.Errorf("%s is out of date: run go test ./queries -run TestCatalogueUpToDate -update", cataloguePath)
 	}
 }
+
+func TestParseByteOrderMarkAndLoadFile(t *testing.T) {
+	header := "-- id: k3\n-- title: t\n-- severity: low\n-- techniques: T1055\n-- description: d\n-- triage: t\n-- false_positives: f\n\n"
+	if _, err := Parse("k3.sql", []byte("\ufeff"+header+"SELECT 1")); err != nil {
+		t.Errorf("file with a byte order mark: %v", err)
+	}
+	_, err := Parse("k3.sql", []byte(header+"SELECT LOAD_FILE('/etc/shadow') AS x"))
+	if err == nil || !strings.Contains(err.Error(), "LOAD_FILE() is rejected") {
+		t.Errorf("LOAD_FILE hunt: error %v, want a rejection", err)
+	}
+	_, err = Parse("K8.sql", []byte(strings.Replace(header, "k3", "k8", 1)+"SELECT 1"))
+	if err == nil || strings.Contains(err.Error(), `set the id to "K8"`) {
+		t.Errorf("upper-case file name: error %v, want advice to rename the file only", err)
+	}
+}

@@ -23,7 +23,7 @@
 
 SELECT m.pid, p.name, p.exe, p.cmdline,
   COUNT(*) AS mappings,
-  SUM(m.size_bytes) AS total_bytes,
+  CAST(SUM(m.size_bytes) AS UNSIGNED) AS total_bytes,
   HEX(MIN(m.start)) AS first_start,
   GROUP_CONCAT(DISTINCT COALESCE(m.path, '[anonymous]') ORDER BY COALESCE(m.path, '[anonymous]') SEPARATOR ', ') AS backing
 FROM maps m

@@ -6,9 +6,9 @@
 --   they can be rotated when the host is compromised: anyone who can read
 --   /proc/<pid>/environ (the same user, or root) can read them. A variable
 --   matches by its name, in any case: a name that contains PASSWORD,
---   PASSWD, PASSPHRASE or SECRET, or ends in TOKEN, API_KEY, APIKEY,
+--   PASSWD, PASSPHRASE or SECRET, or ends in PASS, TOKEN, API_KEY, APIKEY,
 --   ACCESS_KEY, PRIVATE_KEY or _PWD. It also matches by its value: a URL
---   with a user and password, a GitHub, GitLab or Slack token, an AWS
+--   with a password (with or without a user), a GitHub, GitLab or Slack token, an AWS
 --   access key id, or a PEM private key. Names ending in _FILE, _DIR or
 --   _PATH are skipped because they name a location, not a secret. The value
 --   is never shown: redacted_value keeps the first 4 characters of values
@@ -31,7 +31,7 @@ SELECT e.pid, p.name, p.exe, p.uid, e.name AS variable,
   END AS redacted_value,
   CHAR_LENGTH(e.value) AS value_length,
   CASE
-    WHEN REGEXP_LIKE(e.name, 'PASSWORD|PASSWD|PASSPHRASE|SECRET|(^|_)TOKEN$|(^|_)API_?KEY$|ACCESS_KEY$|PRIVATE_KEY$|_PWD$', 'i')
+    WHEN REGEXP_LIKE(e.name, 'PASSWORD|PASSWD|PASSPHRASE|SECRET|(^|_)PASS$|(^|_)TOKEN$|(^|_)API_?KEY$|ACCESS_KEY$|PRIVATE_KEY$|_PWD$', 'i')
       AND NOT REGEXP_LIKE(e.name, '_(FILE|DIR|PATH)$', 'i') THEN 'name'
     ELSE 'value'
   END AS matched_by
@@ -39,9 +39,9 @@ FROM environ e
 JOIN processes p ON p.pid = e.pid
 WHERE e.value <> ''
   AND (
-    (REGEXP_LIKE(e.name, 'PASSWORD|PASSWD|PASSPHRASE|SECRET|(^|_)TOKEN$|(^|_)API_?KEY$|ACCESS_KEY$|PRIVATE_KEY$|_PWD$', 'i')
+    (REGEXP_LIKE(e.name, 'PASSWORD|PASSWD|PASSPHRASE|SECRET|(^|_)PASS$|(^|_)TOKEN$|(^|_)API_?KEY$|ACCESS_KEY$|PRIVATE_KEY$|_PWD$', 'i')
       AND NOT REGEXP_LIKE(e.name, '_(FILE|DIR|PATH)$', 'i'))
-    OR REGEXP_LIKE(e.value, '^[A-Za-z][A-Za-z0-9+.-]*://[^/:@ ]+:[^/@ ]+@', 'c')
+    OR REGEXP_LIKE(e.value, '^[A-Za-z][A-Za-z0-9+.-]*://[^/:@ ]*:[^ ]+@[^/@ ]+', 'c')
     OR REGEXP_LIKE(e.value, '(^|[^A-Za-z0-9])(gh[pousr]_[A-Za-z0-9]{36}|github_pat_[A-Za-z0-9_]{22,}|glpat-[A-Za-z0-9_-]{20}|xox[abposr]-[A-Za-z0-9-]{10,}|(AKIA|ASIA)[0-9A-Z]{16})', 'c')
     OR REGEXP_LIKE(e.value, '-----BEGIN [A-Z ]*PRIVATE KEY-----', 'c')
   )
