@@ -36,7 +36,8 @@ executable, or a tainted kernel module. With no ID every hunt runs, and with
 IDs only those. The hunts read the source chosen by --proc or --snapshot.
 
 Hits are grouped by hunt: a heading with the hunt's id, severity and title,
-the rows, and how to triage them. A summary line then counts the hits by
+the rows (as a table, or as a CSV block with --format csv), and how to
+triage them. A summary line then counts the hits by
 severity. With --format json or jsonl the summary goes to stderr, and stdout
 holds one JSON object per hit with the fields hunt, severity, title,
 techniques and row. Failed reads, such as EACCES on other users' processes
