@@ -68,7 +68,7 @@ func (e *Engine) NewSession(ctx context.Context) *sql.Context {
 
 // Query runs one statement in session and reads all of its rows. Each call
 // reads through a fresh cache of the source, so every table in the statement
-// sees the same version of each /proc file.
+// reads the same version of each /proc file.
 func (e *Engine) Query(session *sql.Context, query string) (*Result, error) {
 	query = strings.TrimSpace(query)
 	query = strings.TrimRight(query, ";")

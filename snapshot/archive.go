@@ -271,7 +271,7 @@ func checkDigest(content map[string][]byte, name string, size int64, want string
 		return fmt.Errorf("%w: entry %q listed in the manifest is missing from the archive", ErrCorrupt, name)
 	}
 	if int64(len(data)) != size {
-		return fmt.Errorf("%w: entry %q has %d bytes, the manifest says %d", ErrCorrupt, name, len(data), size)
+		return fmt.Errorf("%w: entry %q has %d bytes, but the manifest lists %d", ErrCorrupt, name, len(data), size)
 	}
 	sum := sha256.Sum256(data)
 	if hex.EncodeToString(sum[:]) != want {

@@ -107,7 +107,7 @@ type Executable struct {
 	SHA256    string `json:"sha256"`    // of the stored bytes
 	Size      int64  `json:"size"`      // of the stored bytes
 	Truncated bool   `json:"truncated"` // the copy stopped at the size cap
-	// Error says why no copy was stored; Path, SHA256 and Size are then empty.
+	// Error is the reason no copy was stored. Path, SHA256 and Size are then empty.
 	Error string `json:"error,omitempty"`
 }
 

@@ -180,7 +180,7 @@ func TestOpenRejectsDamagedFiles(t *testing.T) {
 			i := firstFile(entries)
 			entries[i].data = append(bytes.Clone(entries[i].data), 'x')
 			return pack(t, entries)
-		}, "the manifest says"},
+		}, "but the manifest lists"},
 		{"manifest hash mismatch", func() []byte {
 			entries := unpack(t, good)
 			for i, e := range entries {

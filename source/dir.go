@@ -316,7 +316,7 @@ func (d *Dir) Hash(name string) (Digest, error) {
 // copied tree it fails.
 func (d *Dir) Open(name string) (*os.File, error) {
 	if !d.procfs {
-		return nil, &fs.PathError{Op: "open", Path: d.full(name), Err: errors.New("a copied tree holds link text, not the linked file")}
+		return nil, &fs.PathError{Op: "open", Path: d.full(name), Err: errors.New("not available in a copied tree, which stores the link text but not the linked file")}
 	}
 	return d.openFile(d.full(name), os.O_RDONLY)
 }

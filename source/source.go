@@ -39,7 +39,7 @@ type Source interface {
 	Hash(name string) (Digest, error)
 	// ProbePIDs returns, in ascending order, the numbers from 1 to max for
 	// which a directory /proc/<n> exists when looked up by name. The kernel
-	// answers such lookups for every thread id too, and a rootkit that hides
+	// resolves such lookups for every thread id too, and a rootkit that hides
 	// a process from the directory listing usually does not hide it here.
 	ProbePIDs(max int) ([]int, error)
 	// HostFile returns a file of the host outside /proc, such as
@@ -52,7 +52,7 @@ type Source interface {
 	Describe() Description
 }
 
-// FileStat is what stat(2) reports through a magic link.
+// FileStat is the part of stat(2) that procsql reads through a magic link.
 type FileStat struct {
 	LinkCount uint64 // st_nlink; 0 for a deleted file
 	Size      int64  // st_size in bytes
@@ -106,7 +106,7 @@ func ParseErrno(name string) (syscall.Errno, bool) {
 	return errno, ok
 }
 
-// errnoByName maps every errno name this platform knows to its value.
+// errnoByName maps every errno name of this platform to its value.
 var errnoByName = sync.OnceValue(func() map[string]syscall.Errno {
 	names := map[string]syscall.Errno{}
 	for errno := syscall.Errno(1); errno < 4096; errno++ {

@@ -44,7 +44,7 @@ func (it *fdItem) stat() (source.FileStat, bool) {
 
 // deleted reports whether the descriptor's file was deleted. The link count
 // of the open file decides when it can be read, because a live file can be
-// named "x (deleted)"; otherwise the marker the kernel appends decides.
+// named "x (deleted)". Otherwise the marker the kernel appends decides.
 func (it *fdItem) deleted() bool {
 	if !it.parsed.Deleted || (it.parsed.Type != procfile.FDFile && it.parsed.Type != procfile.FDDevice) {
 		return it.parsed.Deleted

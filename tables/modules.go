@@ -37,8 +37,8 @@ func init() {
 		items: func(r *Reader, f Filter, emit func(procfile.Module) error) error {
 			data, err := r.Src.ReadFile("modules")
 			if errors.Is(err, fs.ErrNotExist) {
-				// A copied tree that lacks the file says nothing about the
-				// kernel; ENOENT from a kernel, live or recorded, does.
+				// A copied tree that lacks the file tells nothing about the
+				// kernel, but ENOENT from a kernel, live or recorded, does.
 				if errors.Is(err, source.ErrNotCollected) {
 					r.Note("modules is empty: the source has no modules file")
 				} else {

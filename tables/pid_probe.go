@@ -11,7 +11,7 @@ import (
 // pid_probe compares two views of the process table: the /proc directory
 // listing, and a lookup of /proc/<n> by name for every n up to a bound. A
 // rootkit that filters the listing (getdents) usually leaves lookups by
-// name alone, so a process that answers the probe but is missing from the
+// name alone, so a process found by the probe but missing from the
 // listing is hidden. Thread ids answer the probe too; their thread group id
 // tells them apart.
 func init() {

@@ -218,6 +218,28 @@ func listenRemote(t *testing.T) string {
 	return listener.Addr().String()
 }
 
+// privateVarLog mounts a tmpfs over /var/log in the test's own mount
+// namespace, so the host's /var/log stays untouched, and unmounts it at
+// cleanup. Pid 1 shows that the test runs in the namespaces unshare created,
+// and making every mount private first stops the tmpfs from reaching the host.
+func privateVarLog(t *testing.T) {
+	t.Helper()
+	if os.Getpid() != 1 {
+		t.Fatalf("test runs as pid %d, want pid 1 of a new PID namespace before mounting on /var/log", os.Getpid())
+	}
+	if err := syscall.Mount("", "/", "", syscall.MS_REC|syscall.MS_PRIVATE, ""); err != nil {
+		t.Fatalf("make mounts private: %v", err)
+	}
+	if err := syscall.Mount("procsql-live", "/var/log", "tmpfs", 0, "size=1m"); err != nil {
+		t.Fatalf("mount tmpfs on /var/log: %v", err)
+	}
+	t.Cleanup(func() {
+		if err := syscall.Unmount("/var/log", syscall.MNT_DETACH); err != nil {
+			t.Errorf("unmount /var/log: %v", err)
+		}
+	})
+}
+
 func TestLiveHuntsFindStartedBehaviours(t *testing.T) {
 	if !livetest.EnterNamespaces(t) {
 		return
@@ -414,24 +436,7 @@ time.sleep(600)`
 	})
 
 	t.Run("deleted_log_still_open", func(t *testing.T) {
-		// A tmpfs over /var/log in the test's own mount namespace keeps the
-		// host's /var/log untouched. Pid 1 shows that the test runs in the
-		// namespaces that unshare created, and making every mount private
-		// first stops the tmpfs from propagating to the host.
-		if os.Getpid() != 1 {
-			t.Fatalf("test runs as pid %d, want pid 1 of a new PID namespace before mounting on /var/log", os.Getpid())
-		}
-		if err := syscall.Mount("", "/", "", syscall.MS_REC|syscall.MS_PRIVATE, ""); err != nil {
-			t.Fatalf("make mounts private: %v", err)
-		}
-		if err := syscall.Mount("procsql-live", "/var/log", "tmpfs", 0, "size=1m"); err != nil {
-			t.Fatalf("mount tmpfs on /var/log: %v", err)
-		}
-		t.Cleanup(func() {
-			if err := syscall.Unmount("/var/log", syscall.MNT_DETACH); err != nil {
-				t.Errorf("unmount /var/log: %v", err)
-			}
-		})
+		privateVarLog(t)
 		logFile, err := os.Create("/var/log/auth.log")
 		if err != nil {
 			t.Fatal(err)
@@ -447,22 +452,7 @@ time.sleep(600)`
 	})
 
 	t.Run("truncated_log_still_open", func(t *testing.T) {
-		// The same namespace-private tmpfs over /var/log as for the
-		// deleted log above.
-		if os.Getpid() != 1 {
-			t.Fatalf("test runs as pid %d, want pid 1 of a new PID namespace before mounting on /var/log", os.Getpid())
-		}
-		if err := syscall.Mount("", "/", "", syscall.MS_REC|syscall.MS_PRIVATE, ""); err != nil {
-			t.Fatalf("make mounts private: %v", err)
-		}
-		if err := syscall.Mount("procsql-live", "/var/log", "tmpfs", 0, "size=1m"); err != nil {
-			t.Fatalf("mount tmpfs on /var/log: %v", err)
-		}
-		t.Cleanup(func() {
-			if err := syscall.Unmount("/var/log", syscall.MNT_DETACH); err != nil {
-				t.Errorf("unmount /var/log: %v", err)
-			}
-		})
+		privateVarLog(t)
 		writer := `import sys, time
 log = open(sys.argv[1], "w")
 log.write("x" * 100)

@@ -22,10 +22,10 @@ func main() {
 	}
 }
 
-// exitStatus prints err and returns the process exit status: 130 when
-// Ctrl-C stopped the command (128 + SIGINT, as shells report it), the code an
-// error carries through ExitCode (hunt uses 1 for hits and 2 for failures),
-// and 1 otherwise. Hunt hits were already printed and are not repeated.
+// exitStatus prints err and returns the process exit status. It is 130 when
+// Ctrl-C stopped the command (128 + SIGINT, as shells report it). Otherwise it
+// is the code an error carries through ExitCode (hunt uses 1 for hits and 2
+// for failures), or 1. Hunt hits were already printed and are not repeated.
 func exitStatus(err error, stderr io.Writer) int {
 	var matched *huntsMatchedError
 	if !errors.As(err, &matched) {
