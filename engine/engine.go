@@ -12,6 +12,7 @@ import (
 	"github.com/dolthub/go-mysql-server/sql/types"
 	"github.com/sirupsen/logrus"
 
+	"github.com/procsql/procsql/queries"
 	"github.com/procsql/procsql/source"
 	"github.com/procsql/procsql/tables"
 )
@@ -22,17 +23,38 @@ type Engine struct {
 	sql *sqle.Engine
 }
 
+// Option changes how New builds an Engine.
+type Option func(*options)
+
+type options struct {
+	hunts []queries.Hunt
+}
+
+// WithHunts adds the hunts table and one view per hunt, hunt_<id>, to the
+// engine's database.
+func WithHunts(hunts []queries.Hunt) Option {
+	return func(o *options) { o.hunts = hunts }
+}
+
 // New returns an Engine over src. The engine is read-only: statements that
-// would change data fail with an error.
-func New(src source.Source) *Engine {
+// would change data fail with an error. It fails only when two hunts share
+// an id.
+func New(src source.Source, opts ...Option) (*Engine, error) {
+	var o options
+	for _, opt := range opts {
+		opt(&o)
+	}
 	// go-mysql-server logs through the global logrus logger. procsql returns
 	// every query error to its caller, so the library's own lines would only
 	// repeat them on stderr.
 	logrus.SetOutput(io.Discard)
-	db := newDatabase(src)
+	db, err := newDatabase(src, o.hunts)
+	if err != nil {
+		return nil, err
+	}
 	e := sqle.NewDefault(&provider{db: db})
 	e.ReadOnly.Store(true)
-	return &Engine{src: src, sql: e}
+	return &Engine{src: src, sql: e}, nil
 }
 
 // Result is the complete outcome of one statement.

@@ -82,7 +82,11 @@ func TestLiveTables(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	db := liveDB{t, engine.New(src)}
+	eng, err := engine.New(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	db := liveDB{t, eng}
 	self, err := os.Executable()
 	if err != nil {
 		t.Fatal(err)

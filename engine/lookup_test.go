@@ -47,7 +47,11 @@ func lookupTree(t *testing.T) *engine.Engine {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return engine.New(src)
+	eng, err := engine.New(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return eng
 }
 
 func TestLeftJoinNullKeyMatchesNothing(t *testing.T) {

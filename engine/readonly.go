@@ -19,6 +19,12 @@ func checkReadOnly(ctx *sql.Context, query string) error {
 	if err != nil {
 		return err
 	}
+	return checkStatement(stmt, query)
+}
+
+// checkStatement applies the checks of checkReadOnly to a parsed statement;
+// query is its text, which names the statement in the error.
+func checkStatement(stmt sqlparser.Statement, query string) error {
 	if err := checkFunctions(stmt); err != nil {
 		return err
 	}

@@ -17,7 +17,11 @@ func newTreeEngine(t *testing.T) *engine.Engine {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return engine.New(src)
+	eng, err := engine.New(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return eng
 }
 
 func TestReadOnlyRejectsWrites(t *testing.T) {

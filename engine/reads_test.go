@@ -62,7 +62,10 @@ func countReads(t *testing.T, root, query string) *countingSource {
 		t.Fatal(err)
 	}
 	src := &countingSource{Source: dir, reads: map[string]int{}}
-	eng := engine.New(src)
+	eng, err := engine.New(src)
+	if err != nil {
+		t.Fatal(err)
+	}
 	if _, err := eng.Query(eng.NewSession(context.Background()), query); err != nil {
 		t.Fatal(err)
 	}

@@ -84,7 +84,10 @@ func runHunt(t *testing.T, h queries.Hunt, root string) *engine.Result {
 	if err != nil {
 		t.Fatal(err)
 	}
-	eng := engine.New(src)
+	eng, err := engine.New(src)
+	if err != nil {
+		t.Fatal(err)
+	}
 	res, err := eng.Query(eng.NewSession(context.Background()), h.SQL)
 	if err != nil {
 		t.Fatalf("hunt %s on %s: %v", h.ID, root, err)

@@ -76,7 +76,10 @@ func selectFor(t tables.Table, pids []int) string {
 
 func render(t *testing.T, src source.Source, query string) []string {
 	t.Helper()
-	eng := engine.New(src)
+	eng, err := engine.New(src)
+	if err != nil {
+		t.Fatal(err)
+	}
 	res, err := eng.Query(eng.NewSession(context.Background()), query)
 	if err != nil {
 		t.Fatalf("query %q: %v", query, err)
@@ -186,7 +189,10 @@ func TestSnapshotMatchesLive(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		eng := engine.New(snap)
+		eng, err := engine.New(snap)
+		if err != nil {
+			t.Fatal(err)
+		}
 		res, err := eng.Query(eng.NewSession(context.Background()), fmt.Sprintf("SELECT pid, name, exe, (SELECT COUNT(*) FROM environ e WHERE e.pid = p.pid) FROM processes p WHERE pid = %d", pids[0]))
 		if err != nil {
 			t.Fatal(err)

@@ -47,7 +47,10 @@ func runSQL(t *testing.T, root, query string) *engine.Result {
 
 func queryOn(t *testing.T, src source.Source, query string) *engine.Result {
 	t.Helper()
-	eng := engine.New(src)
+	eng, err := engine.New(src)
+	if err != nil {
+		t.Fatal(err)
+	}
 	res, err := eng.Query(eng.NewSession(context.Background()), query)
 	if err != nil {
 		t.Fatalf("query %q: %v", query, err)

@@ -123,7 +123,7 @@ func (a *app) runHunts(ctx context.Context, ids []string, opts huntOptions) erro
 	if opts.list {
 		return a.listHunts(selected)
 	}
-	eng, err := a.openEngine(ctx)
+	eng, err := a.openEngine(ctx, opts.dir)
 	if err != nil {
 		return err
 	}

@@ -24,7 +24,7 @@ The exit status is 0 on success and 1 when the statement fails.`,
 			return nil
 		},
 		RunE: func(cmd *cobra.Command, args []string) error {
-			eng, err := a.openEngine(cmd.Context())
+			eng, err := a.openEngine(cmd.Context(), "")
 			if err != nil {
 				return err
 			}

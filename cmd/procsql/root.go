@@ -78,24 +78,32 @@ With no command, procsql opens the interactive shell.`,
 		}
 		return nil
 	}
-	root.AddCommand(a.queryCommand(), a.shellCommand(), a.snapshotCommand(), a.huntCommand())
+	root.AddCommand(a.queryCommand(), a.shellCommand(), a.snapshotCommand(), a.huntCommand(), a.serveCommand())
 	return root
 }
 
-// openEngine opens the source named by the global flags.
-func (a *app) openEngine(ctx context.Context) (*engine.Engine, error) {
+// openEngine opens the source named by the global flags, with the hunts
+// table and a view per hunt for the built-in hunts and those in huntsDir.
+func (a *app) openEngine(ctx context.Context, huntsDir string) (*engine.Engine, error) {
+	hunts, err := loadHunts(huntsDir)
+	if err != nil {
+		return nil, err
+	}
+	var src source.Source
 	if a.snapshotPath != "" {
 		snap, err := snapshot.Open(ctx, a.snapshotPath, snapshot.Limits{})
 		if err != nil {
 			return nil, err
 		}
-		return engine.New(snap), nil
+		src = snap
+	} else {
+		dir, err := source.NewDir(a.procRoot)
+		if err != nil {
+			return nil, err
+		}
+		src = dir
 	}
-	src, err := source.NewDir(a.procRoot)
-	if err != nil {
-		return nil, err
-	}
-	return engine.New(src), nil
+	return engine.New(src, engine.WithHunts(hunts))
 }
 
 // writeResult prints a result and then, on stderr, one line about the reads

@@ -89,7 +89,7 @@ var errInputCleared = errors.New("input cleared")
 // return. With piped input, runShell returns an error when any statement or
 // dot command failed, so scripts can check the exit status.
 func (a *app) runShell(ctx context.Context) error {
-	eng, err := a.openEngine(ctx)
+	eng, err := a.openEngine(ctx, "")
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,101 @@
+package engine
+
+import (
+	"crypto/sha1"
+	"encoding/hex"
+	"errors"
+	"log/slog"
+	"net"
+	"strings"
+	"time"
+
+	"github.com/dolthub/go-mysql-server/sql"
+	"github.com/dolthub/go-mysql-server/sql/mysql_db"
+	"github.com/dolthub/vitess/go/mysql"
+)
+
+// addUser turns on go-mysql-server's privilege checks with one account that
+// may read everything and change nothing. The account lives in memory only.
+func (e *Engine) addUser(user, password string) error {
+	if strings.ContainsAny(user, "'`\\@") || user == "" {
+		return errors.New("user name " + quoteName(user) + " is not usable: give a plain name such as procsql")
+	}
+	db := e.sql.Analyzer.Catalog.MySQLDb
+	// go-mysql-server persists the privilege tables on every change, and it
+	// needs a persister before the first account exists.
+	db.SetPersister(discardPersister{})
+	ed := db.Editor()
+	defer ed.Close()
+	privileges := mysql_db.NewPrivilegeSet()
+	// SHOW VIEW lets clients read the hunt views' definitions, and PROCESS
+	// lets them list running queries. go-mysql-server v0.20.0 checks CREATE
+	// VIEW on every read of a view, because it rebuilds the view from its
+	// CREATE VIEW statement; the database rejects creating views anyway.
+	privileges.AddGlobalStatic(sql.PrivilegeType_Select, sql.PrivilegeType_ShowView, sql.PrivilegeType_Process, sql.PrivilegeType_CreateView)
+	ed.PutUser(&mysql_db.User{
+		User:                user,
+		Host:                "%",
+		PrivilegeSet:        privileges,
+		Plugin:              "mysql_native_password",
+		AuthString:          nativePasswordHash(password),
+		PasswordLastChanged: time.Now().UTC(),
+	})
+	db.SetEnabled(true)
+	return nil
+}
+
+// nativePasswordHash is the mysql_native_password form of a password:
+// "*" and the upper-case hex of SHA1(SHA1(password)).
+func nativePasswordHash(password string) string {
+	first := sha1.Sum([]byte(password))
+	second := sha1.Sum(first[:])
+	return "*" + strings.ToUpper(hex.EncodeToString(second[:]))
+}
+
+func quoteName(s string) string { return "\"" + s + "\"" }
+
+type discardPersister struct{}
+
+func (discardPersister) Persist(*sql.Context, []byte) error { return nil }
+
+// loggingAuth logs each login, successful or not. The password never
+// reaches the log.
+type loggingAuth struct {
+	mysql.AuthServer
+	log *slog.Logger
+}
+
+func (a *loggingAuth) AuthMethods() []mysql.AuthMethod {
+	methods := a.AuthServer.AuthMethods()
+	out := make([]mysql.AuthMethod, len(methods))
+	for i, m := range methods {
+		out[i] = &loggingAuthMethod{AuthMethod: m, log: a.log}
+	}
+	return out
+}
+
+type loggingAuthMethod struct {
+	mysql.AuthMethod
+	log *slog.Logger
+}
+
+// HandleUser accepts every user for password methods, so that an unknown
+// user fails the password check with MySQL error 1045 like a wrong
+// password. go-mysql-server v0.20.0 otherwise drops the connection, which
+// clients report as a malformed packet.
+func (m *loggingAuthMethod) HandleUser(c *mysql.Conn, user string) bool {
+	if m.Name() == mysql.MysqlNativePassword {
+		return true
+	}
+	return m.AuthMethod.HandleUser(c, user)
+}
+
+func (m *loggingAuthMethod) HandleAuthPluginData(c *mysql.Conn, user string, serverData, clientData []byte, remote net.Addr) (mysql.Getter, error) {
+	getter, err := m.AuthMethod.HandleAuthPluginData(c, user, serverData, clientData, remote)
+	if err != nil {
+		m.log.Warn("login refused", "connection", c.ConnectionID, "client", remote.String(), "user", user, "error", err.Error())
+		return nil, err
+	}
+	m.log.Info("client connected", "connection", c.ConnectionID, "client", remote.String(), "user", user)
+	return getter, nil
+}

@@ -1,0 +1,258 @@
+package engine
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/dolthub/go-mysql-server/server"
+	"github.com/dolthub/go-mysql-server/sql"
+	"github.com/dolthub/vitess/go/mysql"
+)
+
+// ServerConfig sets how a Server listens, who may connect and the limits
+// that every query runs under. Clients cannot change any of it.
+type ServerConfig struct {
+	// Listen is host:port for TCP, or a path for a unix socket (any value
+	// that contains a slash).
+	Listen string
+	// User and Password are the one account clients log in with. With an
+	// empty Password there is no authentication, which Listen allows only on
+	// loopback addresses and unix sockets.
+	User     string
+	Password string
+	// TLS, when set, lets clients encrypt; RequireTLS refuses those that do
+	// not.
+	TLS        *tls.Config
+	RequireTLS bool
+	// QueryTimeout stops a query that runs longer; 0 means no limit.
+	QueryTimeout time.Duration
+	// MaxRows fails a query whose result has more rows; 0 means no limit.
+	// Results are held in memory until complete, so that a query over a
+	// limit can still fail cleanly, and this bounds that memory.
+	MaxRows int
+	// MaxConnections refuses clients beyond this many at once with MySQL
+	// error 1040; 0 means no limit.
+	MaxConnections int
+	// Logger receives the listening address, connections, disconnections
+	// and errors. Nil discards them.
+	Logger *slog.Logger
+}
+
+// Server serves an Engine's tables over the MySQL protocol.
+type Server struct {
+	eng      *Engine
+	cfg      ServerConfig
+	log      *slog.Logger
+	gms      *server.Server
+	listener net.Listener
+	sessions sync.Map // connection id (uint32) → sql.Session
+
+	// stop ends running queries when a shutdown's grace period is over.
+	stop     context.Context
+	stopNow  context.CancelFunc
+	mu       sync.Mutex
+	closing  bool
+	running  int
+	finished chan struct{} // closed once closing and no query runs
+}
+
+// NewServer opens cfg.Listen and prepares a server on it; Serve starts
+// accepting clients.
+func (e *Engine) NewServer(cfg ServerConfig) (*Server, error) {
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	if cfg.User == "" {
+		cfg.User = "procsql"
+	}
+	ln, err := listen(cfg.Listen, cfg.Password != "")
+	if err != nil {
+		return nil, err
+	}
+	if cfg.Password != "" {
+		if err := e.addUser(cfg.User, cfg.Password); err != nil {
+			ln.Close()
+			return nil, err
+		}
+	}
+	if cfg.MaxConnections > 0 {
+		ln = &limitListener{Listener: ln, max: cfg.MaxConnections, log: log}
+	}
+	// The system variables are global to the process; every procsql server
+	// sets the same values.
+	if err := sql.SystemVariables.AssignValues(map[string]any{"version": serverVersion, "version_comment": "procsql"}); err != nil {
+		ln.Close()
+		return nil, fmt.Errorf("set server version: %w", err)
+	}
+	stop, stopNow := context.WithCancel(context.Background())
+	s := &Server{eng: e, cfg: cfg, log: log, listener: ln, stop: stop, stopNow: stopNow, finished: make(chan struct{})}
+	gmsCfg := server.Config{
+		Listener:         ln,
+		Version:          serverVersion,
+		TLSConfig:        cfg.TLS,
+		ConnWriteTimeout: writeTimeout,
+		// procsql sets no per-user limits, so RequireSecureTransport is the
+		// only way to insist on TLS.
+		RequireSecureTransport: cfg.RequireTLS,
+		ProtocolListenerFactory: func(c server.Config, lc mysql.ListenerConfig, sel server.ServerEventListener) (server.ProtocolListener, error) {
+			lc.AuthServer = &loggingAuth{AuthServer: lc.AuthServer, log: log}
+			return server.MySQLProtocolListenerFactory(c, lc, sel)
+		},
+	}
+	gms, err := server.NewServerWithHandler(gmsCfg, e.sql, sql.NewContext, s.newSession, nil,
+		func(h mysql.Handler) (mysql.Handler, error) { return &handler{inner: h, srv: s}, nil })
+	if err != nil {
+		ln.Close()
+		return nil, fmt.Errorf("start MySQL server on %s: %w", cfg.Listen, err)
+	}
+	s.gms = gms
+	return s, nil
+}
+
+// serverVersion is what clients see as @@version and in the greeting. MySQL
+// 8.0 clients and drivers pick their dialect from it; it is the version
+// whose syntax go-mysql-server v0.20.0 follows.
+const serverVersion = "8.0.31"
+
+// writeTimeout closes the connection of a client that stops reading a
+// result, so it cannot hold a query's memory for ever.
+const writeTimeout = time.Minute
+
+// Addr returns the address the server listens on.
+func (s *Server) Addr() net.Addr { return s.listener.Addr() }
+
+// Serve accepts clients until Shutdown. It returns nil after Shutdown.
+func (s *Server) Serve() error {
+	s.log.Info("listening", "address", s.Addr().String(), "network", s.Addr().Network(),
+		"authentication", s.cfg.Password != "", "tls", s.cfg.TLS != nil)
+	return s.gms.Start()
+}
+
+// Shutdown stops accepting clients, then waits for running queries to end
+// until ctx is done, when it cancels those still running. Queries that
+// arrive meanwhile fail with MySQL error 1053. It returns ctx's error when
+// it had to cancel queries.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.mu.Lock()
+	if !s.closing {
+		s.closing = true
+		if s.running == 0 {
+			close(s.finished)
+		}
+	}
+	running := s.running
+	s.mu.Unlock()
+	s.gms.Close()
+	s.log.Info("stopped accepting clients", "running_queries", running)
+	select {
+	case <-s.finished:
+		return nil
+	case <-ctx.Done():
+		s.stopNow()
+		<-s.finished
+		s.log.Warn("canceled queries still running at the end of the grace period")
+		return ctx.Err()
+	}
+}
+
+// begin counts a query as running, or returns false during shutdown.
+func (s *Server) begin() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closing {
+		return false
+	}
+	s.running++
+	return true
+}
+
+func (s *Server) end() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.running--
+	if s.closing && s.running == 0 {
+		close(s.finished)
+	}
+}
+
+// newSession builds the session of a connection, in the procsql database
+// unless the client named another, and keeps it so that read warnings can
+// be added to it.
+func (s *Server) newSession(_ context.Context, c *mysql.Conn, addr string) (sql.Session, error) {
+	client := sql.Client{Address: remoteHost(c), User: c.User, Capabilities: c.Capabilities}
+	if u, ok := c.UserData.(sql.MysqlConnectionUser); ok {
+		client.Address, client.User = u.Host, u.User
+	}
+	sess := sql.NewBaseSessionWithClientServer(addr, client, c.ConnectionID)
+	if sess.GetCurrentDatabase() == "" {
+		sess.SetCurrentDatabase(DatabaseName)
+	}
+	s.sessions.Store(c.ConnectionID, sess)
+	return sess, nil
+}
+
+func remoteHost(c *mysql.Conn) string {
+	addr := c.RemoteAddr()
+	if addr == nil {
+		return ""
+	}
+	if host, _, err := net.SplitHostPort(addr.String()); err == nil {
+		return host
+	}
+	return "localhost"
+}
+
+// listen opens a TCP address or, for a value with a slash, a unix socket
+// that only this user can connect to. Without authentication, it refuses
+// TCP addresses other than loopback.
+func listen(addr string, authenticated bool) (net.Listener, error) {
+	if addr == "" {
+		return nil, errors.New("no listen address: give --listen 127.0.0.1:3306 or a unix socket path")
+	}
+	if strings.Contains(addr, "/") {
+		ln, err := net.Listen("unix", addr)
+		if err != nil {
+			if errors.Is(err, syscall.EADDRINUSE) {
+				return nil, fmt.Errorf("listen on unix socket %s: the file exists; remove it if no server uses it: %w", addr, err)
+			}
+			return nil, fmt.Errorf("listen on unix socket %s: %w", addr, err)
+		}
+		if err := os.Chmod(addr, 0o600); err != nil {
+			ln.Close()
+			return nil, fmt.Errorf("restrict unix socket %s to its owner: %w", addr, err)
+		}
+		return ln, nil
+	}
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return nil, fmt.Errorf("listen address %q: give host:port, such as 127.0.0.1:3306, or a unix socket path: %w", addr, err)
+	}
+	if !authenticated && !isLoopback(host) {
+		return nil, fmt.Errorf("listening on %s without a password is refused, because anyone who reaches it could read every process's environment: set the PROCSQL_PASSWORD environment variable, or listen on 127.0.0.1 or a unix socket", addr)
+	}
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("listen on %s: %w", addr, err)
+	}
+	return ln, nil
+}
+
+// isLoopback reports whether host names only loopback addresses. An empty
+// host or an unspecified address listens on every interface.
+func isLoopback(host string) bool {
+	if strings.EqualFold(host, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(host)
+	return ip != nil && ip.IsLoopback()
+}
