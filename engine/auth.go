@@ -28,9 +28,9 @@ func (e *Engine) addUser(user, password string) error {
 	defer ed.Close()
 	privileges := mysql_db.NewPrivilegeSet()
 	// SHOW VIEW lets clients read the hunt views' definitions, and PROCESS
-	// lets them list running queries. go-mysql-server v0.20.0 checks CREATE
-	// VIEW on every read of a view, because it rebuilds the view from its
-	// CREATE VIEW statement; the database rejects creating views anyway.
+	// lets them list running queries. go-mysql-server v0.20.0 rebuilds a view
+	// from its CREATE VIEW statement on every read, so it checks CREATE VIEW
+	// too. The database still rejects creating views.
 	privileges.AddGlobalStatic(sql.PrivilegeType_Select, sql.PrivilegeType_ShowView, sql.PrivilegeType_Process, sql.PrivilegeType_CreateView)
 	ed.PutUser(&mysql_db.User{
 		User:                user,
@@ -58,25 +58,27 @@ type discardPersister struct{}
 
 func (discardPersister) Persist(*sql.Context, []byte) error { return nil }
 
-// loggingAuth logs each login, successful or not. The password never
-// reaches the log.
+// loggingAuth logs each login, and rejected logins at most once per
+// logInterval. The password never reaches the log.
 type loggingAuth struct {
 	mysql.AuthServer
-	log *slog.Logger
+	log      *slog.Logger
+	rejected *logLimiter
 }
 
 func (a *loggingAuth) AuthMethods() []mysql.AuthMethod {
 	methods := a.AuthServer.AuthMethods()
 	out := make([]mysql.AuthMethod, len(methods))
 	for i, m := range methods {
-		out[i] = &loggingAuthMethod{AuthMethod: m, log: a.log}
+		out[i] = &loggingAuthMethod{AuthMethod: m, log: a.log, rejected: a.rejected}
 	}
 	return out
 }
 
 type loggingAuthMethod struct {
 	mysql.AuthMethod
-	log *slog.Logger
+	log      *slog.Logger
+	rejected *logLimiter
 }
 
 // HandleUser accepts every user for password methods, so that an unknown
@@ -93,7 +95,10 @@ func (m *loggingAuthMethod) HandleUser(c *mysql.Conn, user string) bool {
 func (m *loggingAuthMethod) HandleAuthPluginData(c *mysql.Conn, user string, serverData, clientData []byte, remote net.Addr) (mysql.Getter, error) {
 	getter, err := m.AuthMethod.HandleAuthPluginData(c, user, serverData, clientData, remote)
 	if err != nil {
-		m.log.Warn("login refused", "connection", c.ConnectionID, "client", remote.String(), "user", user, "error", err.Error())
+		if ok, suppressed := m.rejected.allow(); ok {
+			m.log.Warn("login rejected", "connection", c.ConnectionID, "client", remote.String(), "user", user,
+				"error", err.Error(), "rejected_since_last_line", suppressed)
+		}
 		return nil, err
 	}
 	m.log.Info("client connected", "connection", c.ConnectionID, "client", remote.String(), "user", user)

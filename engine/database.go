@@ -87,7 +87,7 @@ func (db *database) CreateView(*sql.Context, string, string, string) error {
 func (db *database) DropView(*sql.Context, string) error { return sql.ErrReadOnly.New() }
 
 // The database has no triggers, stored procedures or events. go-mysql-server
-// asks for them when privileges are on and for information_schema, so the
+// reads them for information_schema and when privileges are on, so the
 // readers return empty lists and the writers fail.
 
 func (db *database) GetTriggers(*sql.Context) ([]sql.TriggerDefinition, error) { return nil, nil }

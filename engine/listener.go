@@ -10,17 +10,17 @@ import (
 	"github.com/dolthub/vitess/go/mysql"
 )
 
-// limitListener refuses connections beyond max with MySQL error 1040, as
+// limitListener rejects connections beyond max with MySQL error 1040, as
 // MySQL does. The vitess listener's own limit makes extra clients wait, or
-// drops them without a word.
+// drops them without an error.
 type limitListener struct {
 	net.Listener
-	max int
-	log *slog.Logger
+	max      int
+	log      *slog.Logger
+	rejected logLimiter
 
-	mu         sync.Mutex
-	open       int
-	lastLogged time.Time
+	mu   sync.Mutex
+	open int
 }
 
 func (l *limitListener) Accept() (net.Conn, error) {
@@ -35,21 +35,14 @@ func (l *limitListener) Accept() (net.Conn, error) {
 			l.mu.Unlock()
 			return &countedConn{Conn: conn, release: l.release}, nil
 		}
-		logNow := time.Since(l.lastLogged) >= refusalLogInterval
-		if logNow {
-			l.lastLogged = time.Now()
-		}
 		l.mu.Unlock()
-		if logNow {
-			l.log.Warn("connection refused: too many clients", "client", conn.RemoteAddr().String(), "max_connections", l.max)
+		if ok, suppressed := l.rejected.allow(); ok {
+			l.log.Warn("connection rejected: too many clients", "client", conn.RemoteAddr().String(),
+				"max_connections", l.max, "rejected_since_last_line", suppressed)
 		}
-		go refuse(conn)
+		go reject(conn)
 	}
 }
-
-// refusalLogInterval is the least time between two log lines about refused
-// connections, so a flood of clients cannot flood the log.
-const refusalLogInterval = 10 * time.Second
 
 func (l *limitListener) release() {
 	l.mu.Lock()
@@ -57,9 +50,9 @@ func (l *limitListener) release() {
 	l.mu.Unlock()
 }
 
-// refuse sends the error packet that a MySQL server sends in place of its
+// reject sends the error packet that a MySQL server sends in place of its
 // greeting, then closes the connection.
-func refuse(conn net.Conn) {
+func reject(conn net.Conn) {
 	defer conn.Close()
 	msg := "#08004Too many connections: the procsql server's limit (--max-connections) is reached; try again later"
 	payload := make([]byte, 0, 3+len(msg))

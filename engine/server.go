@@ -29,8 +29,8 @@ type ServerConfig struct {
 	// loopback addresses and unix sockets.
 	User     string
 	Password string
-	// TLS, when set, lets clients encrypt; RequireTLS refuses those that do
-	// not.
+	// TLS, when set, lets clients encrypt, and RequireTLS rejects those
+	// that do not.
 	TLS        *tls.Config
 	RequireTLS bool
 	// QueryTimeout stops a query that runs longer; 0 means no limit.
@@ -39,7 +39,7 @@ type ServerConfig struct {
 	// Results are held in memory until complete, so that a query over a
 	// limit can still fail cleanly, and this bounds that memory.
 	MaxRows int
-	// MaxConnections refuses clients beyond this many at once with MySQL
+	// MaxConnections rejects clients beyond this many at once with MySQL
 	// error 1040; 0 means no limit.
 	MaxConnections int
 	// Logger receives the listening address, connections, disconnections
@@ -65,7 +65,7 @@ type Server struct {
 	finished chan struct{} // closed once closing and no query runs
 }
 
-// NewServer opens cfg.Listen and prepares a server on it; Serve starts
+// NewServer opens cfg.Listen and prepares a server on it. Serve starts
 // accepting clients.
 func (e *Engine) NewServer(cfg ServerConfig) (*Server, error) {
 	log := cfg.Logger
@@ -75,6 +75,12 @@ func (e *Engine) NewServer(cfg ServerConfig) (*Server, error) {
 	if cfg.User == "" {
 		cfg.User = "procsql"
 	}
+	// The system variables are global to the process, and every procsql
+	// server sets the same values.
+	if err := sql.SystemVariables.AssignValues(map[string]any{"version": serverVersion, "version_comment": "procsql"}); err != nil {
+		return nil, fmt.Errorf("set server version: %w", err)
+	}
+
 	ln, err := listen(cfg.Listen, cfg.Password != "")
 	if err != nil {
 		return nil, err
@@ -86,43 +92,45 @@ func (e *Engine) NewServer(cfg ServerConfig) (*Server, error) {
 		}
 	}
 	if cfg.MaxConnections > 0 {
-		ln = &limitListener{Listener: ln, max: cfg.MaxConnections, log: log}
+		ln = &limitListener{Listener: ln, max: cfg.MaxConnections, log: log, rejected: logLimiter{interval: logInterval}}
 	}
-	// The system variables are global to the process; every procsql server
-	// sets the same values.
-	if err := sql.SystemVariables.AssignValues(map[string]any{"version": serverVersion, "version_comment": "procsql"}); err != nil {
-		ln.Close()
-		return nil, fmt.Errorf("set server version: %w", err)
-	}
+
 	stop, stopNow := context.WithCancel(context.Background())
 	s := &Server{eng: e, cfg: cfg, log: log, listener: ln, stop: stop, stopNow: stopNow, finished: make(chan struct{})}
-	gmsCfg := server.Config{
-		Listener:         ln,
-		Version:          serverVersion,
-		TLSConfig:        cfg.TLS,
-		ConnWriteTimeout: writeTimeout,
-		// procsql sets no per-user limits, so RequireSecureTransport is the
-		// only way to insist on TLS.
-		RequireSecureTransport: cfg.RequireTLS,
-		ProtocolListenerFactory: func(c server.Config, lc mysql.ListenerConfig, sel server.ServerEventListener) (server.ProtocolListener, error) {
-			lc.AuthServer = &loggingAuth{AuthServer: lc.AuthServer, log: log}
-			return server.MySQLProtocolListenerFactory(c, lc, sel)
-		},
-	}
-	gms, err := server.NewServerWithHandler(gmsCfg, e.sql, sql.NewContext, s.newSession, nil,
-		func(h mysql.Handler) (mysql.Handler, error) { return &handler{inner: h, srv: s}, nil })
+	wrap := func(h mysql.Handler) (mysql.Handler, error) { return &handler{inner: h, srv: s}, nil }
+	s.gms, err = server.NewServerWithHandler(s.gmsConfig(), e.sql, sql.NewContext, s.newSession, nil, wrap)
 	if err != nil {
 		ln.Close()
 		return nil, fmt.Errorf("start MySQL server on %s: %w", cfg.Listen, err)
 	}
-	s.gms = gms
 	return s, nil
 }
 
-// serverVersion is what clients see as @@version and in the greeting. MySQL
-// 8.0 clients and drivers pick their dialect from it; it is the version
-// whose syntax go-mysql-server v0.20.0 follows.
+// gmsConfig returns the go-mysql-server configuration for s, whose
+// listener already applies the connection limit.
+func (s *Server) gmsConfig() server.Config {
+	rejected := &logLimiter{interval: logInterval}
+	return server.Config{
+		Listener:               s.listener,
+		Version:                serverVersion,
+		TLSConfig:              s.cfg.TLS,
+		RequireSecureTransport: s.cfg.RequireTLS,
+		ConnWriteTimeout:       writeTimeout,
+		ProtocolListenerFactory: func(c server.Config, lc mysql.ListenerConfig, sel server.ServerEventListener) (server.ProtocolListener, error) {
+			lc.AuthServer = &loggingAuth{AuthServer: lc.AuthServer, log: s.log, rejected: rejected}
+			return server.MySQLProtocolListenerFactory(c, lc, sel)
+		},
+	}
+}
+
+// serverVersion is the version clients see as @@version and in the
+// greeting. MySQL 8.0 clients and drivers pick their dialect from it, and
+// go-mysql-server v0.20.0 reports 8.0.31 by default.
 const serverVersion = "8.0.31"
+
+// logInterval is the least time between two log lines about rejected
+// logins, or about rejected connections.
+const logInterval = 10 * time.Second
 
 // writeTimeout closes the connection of a client that stops reading a
 // result, so it cannot hold a query's memory for ever.
@@ -213,7 +221,7 @@ func remoteHost(c *mysql.Conn) string {
 }
 
 // listen opens a TCP address or, for a value with a slash, a unix socket
-// that only this user can connect to. Without authentication, it refuses
+// that only this user can connect to. Without authentication, it rejects
 // TCP addresses other than loopback.
 func listen(addr string, authenticated bool) (net.Listener, error) {
 	if addr == "" {
@@ -238,7 +246,7 @@ func listen(addr string, authenticated bool) (net.Listener, error) {
 		return nil, fmt.Errorf("listen address %q: give host:port, such as 127.0.0.1:3306, or a unix socket path: %w", addr, err)
 	}
 	if !authenticated && !isLoopback(host) {
-		return nil, fmt.Errorf("listening on %s without a password is refused, because anyone who reaches it could read every process's environment: set the PROCSQL_PASSWORD environment variable, or listen on 127.0.0.1 or a unix socket", addr)
+		return nil, fmt.Errorf("listening on %s without a password is rejected, because anyone who reaches it could read every process's environment: set the PROCSQL_PASSWORD environment variable, or listen on 127.0.0.1 or a unix socket", addr)
 	}
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {

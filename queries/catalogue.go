@@ -15,7 +15,9 @@ func Catalogue(hunts []Hunt) string {
 	b.WriteString("<!-- Generated from the headers of the hunt files. Edit those, not this page. -->\n\n")
 	b.WriteString("Each hunt is one SQL query over procsql's tables that looks for one sign of\n")
 	b.WriteString("compromise; every row it returns is a hit. `procsql hunt` runs them all,\n")
-	b.WriteString("`procsql hunt ID...` runs some, and `procsql hunt --list` lists them.\n\n")
+	b.WriteString("`procsql hunt ID...` runs some, and `procsql hunt --list` lists them.\n")
+	b.WriteString("In SQL, from the shell, `procsql query` or a client of `procsql serve`, the\n")
+	b.WriteString("`hunts` table lists them and `SELECT * FROM hunt_ID` runs one.\n\n")
 
 	b.WriteString("| id | title | severity | techniques |\n|---|---|---|---|\n")
 	for _, h := range hunts {

@@ -47,8 +47,9 @@ func (a *app) rootCommand() *cobra.Command {
 		Short: "Query a Linux host's /proc with SQL",
 		Long: `procsql turns /proc into SQL tables: processes, threads, fds, environ, maps,
 modules, sys_modules, sockets, process_sockets, pid_probe, ld_so_preload,
-system and meminfo. Rows are read when a query runs, and each query reads
-every /proc file once, so a join sees one version of each process.
+system and meminfo, with the hunts table and a view per hunt (hunt_<id>).
+Rows are read when a query runs, and each query reads every /proc file
+once, so a join sees one version of each process.
 
 With no command, procsql opens the interactive shell.`,
 		Example: `  procsql query "SELECT pid, name, exe FROM processes WHERE exe_deleted = 1"

@@ -81,10 +81,10 @@ statements end within --grace, and exits 0.`,
 	f.StringVar(&opts.password, "password", "", "`password` clients log in with; prefer "+passwordEnv+", because ps shows command lines")
 	f.StringVar(&opts.tlsCert, "tls-cert", "", "PEM certificate `file` for TLS")
 	f.StringVar(&opts.tlsKey, "tls-key", "", "PEM private key `file` for TLS")
-	f.BoolVar(&opts.requireTLS, "require-tls", false, "refuse clients that do not use TLS")
+	f.BoolVar(&opts.requireTLS, "require-tls", false, "reject clients that do not use TLS")
 	f.DurationVar(&opts.queryTimeout, "query-timeout", time.Minute, "stop a statement that runs longer than this `duration` (0: no limit)")
 	f.IntVar(&opts.maxRows, "max-rows", 1000000, "fail a statement whose result has more `rows` than this (0: no limit)")
-	f.IntVar(&opts.maxConnections, "max-connections", 100, "refuse clients beyond this `number` at once (0: no limit)")
+	f.IntVar(&opts.maxConnections, "max-connections", 100, "reject clients beyond this `number` at once (0: no limit)")
 	f.DurationVar(&opts.grace, "grace", 10*time.Second, "on SIGINT or SIGTERM, let running statements end within this `duration`")
 	f.StringVar(&opts.huntsDir, "hunts", "", "`directory` of extra hunt files (.sql) to serve beside the built-in hunts")
 	return cmd

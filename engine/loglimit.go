@@ -1,0 +1,31 @@
+package engine
+
+import (
+	"sync"
+	"time"
+)
+
+// logLimiter lets one log line through per interval and counts the lines it
+// held back, so that a client repeating a failure in a loop cannot flood the
+// log.
+type logLimiter struct {
+	interval time.Duration
+
+	mu         sync.Mutex
+	last       time.Time
+	suppressed int
+}
+
+// allow reports whether a line may be logged now and, if so, how many lines
+// were held back since the last one.
+func (l *logLimiter) allow() (ok bool, suppressed int) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if now := time.Now(); l.last.IsZero() || now.Sub(l.last) >= l.interval {
+		l.last = now
+		suppressed, l.suppressed = l.suppressed, 0
+		return true, suppressed
+	}
+	l.suppressed++
+	return false, 0
+}
