@@ -4,7 +4,6 @@ import (
 	"crypto/sha1"
 	"encoding/hex"
 	"errors"
-	"log/slog"
 	"net"
 	"strings"
 	"time"
@@ -59,27 +58,30 @@ type discardPersister struct{}
 func (discardPersister) Persist(*sql.Context, []byte) error { return nil }
 
 // loggingAuth logs each login, and rejected logins at most once per
-// logInterval. The password never reaches the log.
+// logInterval. The password never reaches the log. With the server's
+// RequireTLS it rejects logins over connections without TLS.
 type loggingAuth struct {
 	mysql.AuthServer
-	log      *slog.Logger
-	rejected *logLimiter
+	srv *Server
 }
 
 func (a *loggingAuth) AuthMethods() []mysql.AuthMethod {
 	methods := a.AuthServer.AuthMethods()
 	out := make([]mysql.AuthMethod, len(methods))
 	for i, m := range methods {
-		out[i] = &loggingAuthMethod{AuthMethod: m, log: a.log, rejected: a.rejected}
+		out[i] = &loggingAuthMethod{AuthMethod: m, auth: a}
 	}
 	return out
 }
 
 type loggingAuthMethod struct {
 	mysql.AuthMethod
-	log      *slog.Logger
-	rejected *logLimiter
+	auth *loggingAuth
 }
+
+// erSecureTransportRequired is MySQL's error for a connection without TLS
+// to a server that requires it (ER_SECURE_TRANSPORT_REQUIRED).
+const erSecureTransportRequired = 3159
 
 // HandleUser accepts every user for password methods, so that an unknown
 // user fails the password check with MySQL error 1045 like a wrong
@@ -93,14 +95,23 @@ func (m *loggingAuthMethod) HandleUser(c *mysql.Conn, user string) bool {
 }
 
 func (m *loggingAuthMethod) HandleAuthPluginData(c *mysql.Conn, user string, serverData, clientData []byte, remote net.Addr) (mysql.Getter, error) {
-	getter, err := m.AuthMethod.HandleAuthPluginData(c, user, serverData, clientData, remote)
+	var getter mysql.Getter
+	var err error
+	srv := m.auth.srv
+	if srv.cfg.RequireTLS && !c.TLSEnabled() {
+		err = mysql.NewSQLError(erSecureTransportRequired, mysql.SSNetError,
+			"connections without TLS are rejected by this server (--require-tls): connect with TLS, for example mariadb --ssl")
+	} else {
+		getter, err = m.AuthMethod.HandleAuthPluginData(c, user, serverData, clientData, remote)
+	}
 	if err != nil {
-		if ok, suppressed := m.rejected.allow(); ok {
-			m.log.Warn("login rejected", "connection", c.ConnectionID, "client", remote.String(), "user", user,
+		srv.loginRejected.Store(c.ConnectionID, true)
+		if ok, suppressed := srv.rejectedLogins.allow(); ok {
+			srv.log.Warn("login rejected", "connection", c.ConnectionID, "client", remote.String(), "user", user,
 				"error", err.Error(), "rejected_since_last_line", suppressed)
 		}
 		return nil, err
 	}
-	m.log.Info("client connected", "connection", c.ConnectionID, "client", remote.String(), "user", user)
+	srv.log.Info("client connected", "connection", c.ConnectionID, "client", remote.String(), "user", user, "tls", c.TLSEnabled())
 	return getter, nil
 }

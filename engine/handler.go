@@ -29,14 +29,24 @@ func (h *handler) NewConnection(c *mysql.Conn) { h.inner.NewConnection(c) }
 
 func (h *handler) ConnectionClosed(c *mysql.Conn) {
 	h.srv.sessions.Delete(c.ConnectionID)
+	h.srv.loginRejected.Delete(c.ConnectionID)
 	if c.User != "" || h.srv.cfg.Password == "" {
 		h.srv.log.Info("client disconnected", "connection", c.ConnectionID, "client", remoteAddr(c), "user", c.User)
 	}
 	h.inner.ConnectionClosed(c)
 }
 
+// ConnectionAborted logs a connection that failed before its login ended,
+// at most once per logInterval, because a client can repeat that in a loop.
+// A rejected login has already logged its own line.
 func (h *handler) ConnectionAborted(c *mysql.Conn, reason string) error {
-	h.srv.log.Warn("connection aborted", "connection", c.ConnectionID, "client", remoteAddr(c), "reason", reason)
+	if _, rejected := h.srv.loginRejected.LoadAndDelete(c.ConnectionID); rejected {
+		return h.inner.ConnectionAborted(c, reason)
+	}
+	if ok, suppressed := h.srv.aborted.allow(); ok {
+		h.srv.log.Warn("connection aborted", "connection", c.ConnectionID, "client", remoteAddr(c), "reason", reason,
+			"aborted_since_last_line", suppressed)
+	}
 	return h.inner.ConnectionAborted(c, reason)
 }
 

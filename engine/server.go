@@ -56,6 +56,12 @@ type Server struct {
 	listener net.Listener
 	sessions sync.Map // connection id (uint32) → sql.Session
 
+	// loginRejected marks connections whose login failed and was logged,
+	// so their abort is not logged again.
+	loginRejected  sync.Map // connection id (uint32) → true
+	rejectedLogins logLimiter
+	aborted        logLimiter
+
 	// stop ends running queries when a shutdown's grace period is over.
 	stop     context.Context
 	stopNow  context.CancelFunc
@@ -97,6 +103,8 @@ func (e *Engine) NewServer(cfg ServerConfig) (*Server, error) {
 
 	stop, stopNow := context.WithCancel(context.Background())
 	s := &Server{eng: e, cfg: cfg, log: log, listener: ln, stop: stop, stopNow: stopNow, finished: make(chan struct{})}
+	s.aborted.interval = logInterval
+	s.rejectedLogins.interval = logInterval
 	wrap := func(h mysql.Handler) (mysql.Handler, error) { return &handler{inner: h, srv: s}, nil }
 	s.gms, err = server.NewServerWithHandler(s.gmsConfig(), e.sql, sql.NewContext, s.newSession, nil, wrap)
 	if err != nil {
@@ -106,18 +114,18 @@ func (e *Engine) NewServer(cfg ServerConfig) (*Server, error) {
 	return s, nil
 }
 
-// gmsConfig returns the go-mysql-server configuration for s, whose
-// listener already applies the connection limit.
+// gmsConfig returns the go-mysql-server configuration for s. The listener
+// already applies the connection limit, and the login applies RequireTLS,
+// because the vitess check rejects without a MySQL error number or a log
+// line.
 func (s *Server) gmsConfig() server.Config {
-	rejected := &logLimiter{interval: logInterval}
 	return server.Config{
-		Listener:               s.listener,
-		Version:                serverVersion,
-		TLSConfig:              s.cfg.TLS,
-		RequireSecureTransport: s.cfg.RequireTLS,
-		ConnWriteTimeout:       writeTimeout,
+		Listener:         s.listener,
+		Version:          serverVersion,
+		TLSConfig:        s.cfg.TLS,
+		ConnWriteTimeout: writeTimeout,
 		ProtocolListenerFactory: func(c server.Config, lc mysql.ListenerConfig, sel server.ServerEventListener) (server.ProtocolListener, error) {
-			lc.AuthServer = &loggingAuth{AuthServer: lc.AuthServer, log: s.log, rejected: rejected}
+			lc.AuthServer = &loggingAuth{AuthServer: lc.AuthServer, srv: s}
 			return server.MySQLProtocolListenerFactory(c, lc, sel)
 		},
 	}
