@@ -107,11 +107,11 @@ func (m *loggingAuthMethod) HandleAuthPluginData(c *mysql.Conn, user string, ser
 	if err != nil {
 		srv.loginRejected.Store(c.ConnectionID, true)
 		if ok, suppressed := srv.rejectedLogins.allow(); ok {
-			srv.log.Warn("login rejected", "connection", c.ConnectionID, "client", remote.String(), "user", user,
+			srv.log.Warn("login rejected", "connection", c.ConnectionID, "client", addrString(remote), "user", user,
 				"error", err.Error(), "rejected_since_last_line", suppressed)
 		}
 		return nil, err
 	}
-	srv.log.Info("client connected", "connection", c.ConnectionID, "client", remote.String(), "user", user, "tls", c.TLSEnabled())
+	srv.log.Info("client connected", "connection", c.ConnectionID, "client", addrString(remote), "user", user, "tls", c.TLSEnabled())
 	return getter, nil
 }

@@ -15,9 +15,13 @@ import (
 var rejectedFunctions = map[string]bool{"load_file": true}
 
 // Function implements sql.FunctionProvider. go-mysql-server v0.20.0 looks
-// functions up in the database provider before its built-in ones.
+// functions up in the database provider before its built-in ones, so this
+// replaces REGEXP_LIKE and the rejected functions.
 func (p *provider) Function(_ *sql.Context, name string) (sql.Function, bool) {
 	lower := strings.ToLower(name)
+	if lower == "regexp_like" {
+		return sql.FunctionN{Name: lower, Fn: newRegexpLike}, true
+	}
 	if !rejectedFunctions[lower] {
 		return nil, false
 	}

@@ -3,7 +3,6 @@ package engine
 import (
 	"context"
 	"errors"
-	"strings"
 
 	"github.com/dolthub/go-mysql-server/sql"
 	"github.com/dolthub/vitess/go/mysql"
@@ -165,7 +164,7 @@ func (h *handler) run(ctx context.Context, c *mysql.Conn, query string, callback
 			"result has more than %d rows, the server's limit (--max-rows): add a WHERE clause or a LIMIT", sp.max)
 	case timeout > 0 && errors.Is(ctx.Err(), context.DeadlineExceeded):
 		err = mysql.NewSQLError(mysql.ERQueryTimeout, mysql.SSUnknownSQLState,
-			"query stopped after %s, the server's limit (--query-timeout): narrow it with a WHERE clause on pid", timeout)
+			"query stopped after %s, the server's limit (--query-timeout): narrow it, for example with a WHERE clause on pid, or retry when the server is less busy", timeout)
 	case err != nil && h.srv.stop.Err() != nil:
 		err = mysql.NewSQLError(mysql.ERServerShutdown, mysql.SSServerShutdown, "query canceled because procsql server is shutting down")
 	}
@@ -193,20 +192,18 @@ func (h *handler) addWarnings(c *mysql.Conn, reader *tables.Reader) {
 // maxLoggedQuery bounds the query text in a log line, in bytes.
 const maxLoggedQuery = 300
 
+// logError logs a failed statement with its literals redacted, because
+// they may hold a password or a secret the client searched for.
 func (h *handler) logError(c *mysql.Conn, query string, err error) {
-	text := strings.Join(strings.Fields(query), " ")
+	text, removed := redactLiterals(query)
 	if len(text) > maxLoggedQuery {
 		text = text[:maxLoggedQuery] + "..."
 	}
-	h.srv.log.Warn("query failed", "connection", c.ConnectionID, "user", c.User, "query", text, "error", oneLine(err).Error())
+	msg := redactMessage(oneLine(err).Error(), removed)
+	h.srv.log.Warn("query failed", "connection", c.ConnectionID, "user", c.User, "query", text, "error", msg)
 }
 
-func remoteAddr(c *mysql.Conn) string {
-	if a := c.RemoteAddr(); a != nil {
-		return a.String()
-	}
-	return ""
-}
+func remoteAddr(c *mysql.Conn) string { return addrString(c.RemoteAddr()) }
 
 // spool holds a statement's results until it ends. It copies every value,
 // because go-mysql-server may reuse the buffers behind them.

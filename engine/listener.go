@@ -10,44 +10,65 @@ import (
 	"github.com/dolthub/vitess/go/mysql"
 )
 
-// limitListener rejects connections beyond max with MySQL error 1040, as
-// MySQL does. The vitess listener's own limit makes extra clients wait, or
-// drops them without an error.
-type limitListener struct {
+// connListener keeps track of the connections it accepts, so that Shutdown
+// can close them, and rejects connections beyond max (when max > 0) with
+// MySQL error 1040, as MySQL does. The vitess listener's own limit makes
+// extra clients wait, or drops them without an error.
+type connListener struct {
 	net.Listener
 	max      int
 	log      *slog.Logger
 	rejected logLimiter
 
-	mu   sync.Mutex
-	open int
+	mu    sync.Mutex
+	conns map[*trackedConn]struct{}
 }
 
-func (l *limitListener) Accept() (net.Conn, error) {
+func newConnListener(ln net.Listener, max int, log *slog.Logger) *connListener {
+	return &connListener{
+		Listener: ln,
+		max:      max,
+		log:      log,
+		rejected: logLimiter{interval: logInterval},
+		conns:    map[*trackedConn]struct{}{},
+	}
+}
+
+func (l *connListener) Accept() (net.Conn, error) {
 	for {
 		conn, err := l.Listener.Accept()
 		if err != nil {
 			return nil, err
 		}
 		l.mu.Lock()
-		if l.open < l.max {
-			l.open++
+		if l.max == 0 || len(l.conns) < l.max {
+			tracked := &trackedConn{Conn: conn, listener: l}
+			l.conns[tracked] = struct{}{}
 			l.mu.Unlock()
-			return &countedConn{Conn: conn, release: l.release}, nil
+			return tracked, nil
 		}
 		l.mu.Unlock()
 		if ok, suppressed := l.rejected.allow(); ok {
-			l.log.Warn("connection rejected: too many clients", "client", conn.RemoteAddr().String(),
+			l.log.Warn("connection rejected: too many clients", "client", addrString(conn.RemoteAddr()),
 				"max_connections", l.max, "rejected_since_last_line", suppressed)
 		}
 		go reject(conn)
 	}
 }
 
-func (l *limitListener) release() {
+// closeAll closes every open connection, which also ends writes blocked on
+// a client that stopped reading, and returns how many it closed.
+func (l *connListener) closeAll() int {
 	l.mu.Lock()
-	l.open--
+	conns := make([]*trackedConn, 0, len(l.conns))
+	for c := range l.conns {
+		conns = append(conns, c)
+	}
 	l.mu.Unlock()
+	for _, c := range conns {
+		c.Close()
+	}
+	return len(conns)
 }
 
 // reject sends the error packet that a MySQL server sends in place of its
@@ -66,14 +87,30 @@ func reject(conn net.Conn) {
 	conn.Write(packet)
 }
 
-// countedConn gives its slot back to the listener once, on Close.
-type countedConn struct {
+// trackedConn removes itself from its listener on Close.
+type trackedConn struct {
 	net.Conn
-	once    sync.Once
-	release func()
+	listener *connListener
+	once     sync.Once
 }
 
-func (c *countedConn) Close() error {
-	c.once.Do(c.release)
+func (c *trackedConn) Close() error {
+	c.once.Do(func() {
+		c.listener.mu.Lock()
+		delete(c.listener.conns, c)
+		c.listener.mu.Unlock()
+	})
 	return c.Conn.Close()
+}
+
+// addrString formats a client address for the log. Clients of a unix socket
+// have no address of their own.
+func addrString(addr net.Addr) string {
+	if addr == nil {
+		return ""
+	}
+	if addr.Network() == "unix" {
+		return "unix socket"
+	}
+	return addr.String()
 }

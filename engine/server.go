@@ -53,7 +53,7 @@ type Server struct {
 	cfg      ServerConfig
 	log      *slog.Logger
 	gms      *server.Server
-	listener net.Listener
+	listener *connListener
 	sessions sync.Map // connection id (uint32) → sql.Session
 
 	// loginRejected marks connections whose login failed and was logged,
@@ -96,13 +96,13 @@ func (e *Engine) NewServer(cfg ServerConfig) (*Server, error) {
 			ln.Close()
 			return nil, err
 		}
+	} else if ln.Addr().Network() == "tcp" {
+		log.Warn("no password: every local user can connect and read what this server reads, every process's environment included when it runs as root; set PROCSQL_PASSWORD or listen on a unix socket", "address", ln.Addr().String())
 	}
-	if cfg.MaxConnections > 0 {
-		ln = &limitListener{Listener: ln, max: cfg.MaxConnections, log: log, rejected: logLimiter{interval: logInterval}}
-	}
+	conns := newConnListener(ln, cfg.MaxConnections, log)
 
 	stop, stopNow := context.WithCancel(context.Background())
-	s := &Server{eng: e, cfg: cfg, log: log, listener: ln, stop: stop, stopNow: stopNow, finished: make(chan struct{})}
+	s := &Server{eng: e, cfg: cfg, log: log, listener: conns, stop: stop, stopNow: stopNow, finished: make(chan struct{})}
 	s.aborted.interval = logInterval
 	s.rejectedLogins.interval = logInterval
 	wrap := func(h mysql.Handler) (mysql.Handler, error) { return &handler{inner: h, srv: s}, nil }
@@ -156,8 +156,9 @@ func (s *Server) Serve() error {
 
 // Shutdown stops accepting clients, then waits for running queries to end
 // until ctx is done, when it cancels those still running. Queries that
-// arrive meanwhile fail with MySQL error 1053. It returns ctx's error when
-// it had to cancel queries.
+// arrive meanwhile fail with MySQL error 1053. Last it closes every
+// connection, which also ends results blocked on clients that stopped
+// reading. It returns ctx's error when it had to cancel queries.
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.mu.Lock()
 	if !s.closing {
@@ -170,16 +171,30 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	s.mu.Unlock()
 	s.gms.Close()
 	s.log.Info("stopped accepting clients", "running_queries", running)
+
+	var err error
 	select {
 	case <-s.finished:
-		return nil
 	case <-ctx.Done():
+		err = ctx.Err()
 		s.stopNow()
-		<-s.finished
-		s.log.Warn("canceled queries still running at the end of the grace period")
-		return ctx.Err()
 	}
+	closed := s.listener.closeAll()
+	if err != nil {
+		select {
+		case <-s.finished:
+		case <-time.After(cancelWait):
+			s.log.Warn("queries still running after cancellation", "waited", cancelWait.String())
+		}
+		s.log.Warn("canceled running queries at the end of the grace period", "closed_connections", closed)
+	}
+	return err
 }
+
+// cancelWait bounds how long Shutdown waits for canceled queries to return.
+// A query returns once it next checks its context, or once its write to a
+// closed connection fails.
+const cancelWait = 5 * time.Second
 
 // begin counts a query as running, or returns false during shutdown.
 func (s *Server) begin() bool {
