@@ -178,23 +178,37 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	case <-ctx.Done():
 		err = ctx.Err()
 		s.stopNow()
+		// Canceled queries return at their next context check and send
+		// their clients error 1053 before the connections close.
+		s.waitFinished(cancelWait)
 	}
 	closed := s.listener.closeAll()
 	if err != nil {
-		select {
-		case <-s.finished:
-		case <-time.After(cancelWait):
-			s.log.Warn("queries still running after cancellation", "waited", cancelWait.String())
+		if !s.waitFinished(cancelWait) {
+			s.log.Warn("queries still running after cancellation", "waited", (2 * cancelWait).String())
 		}
 		s.log.Warn("canceled running queries at the end of the grace period", "closed_connections", closed)
 	}
 	return err
 }
 
-// cancelWait bounds how long Shutdown waits for canceled queries to return.
-// A query returns once it next checks its context, or once its write to a
-// closed connection fails.
-const cancelWait = 5 * time.Second
+// waitFinished waits up to d for the running queries to end during a
+// shutdown, and reports whether they did.
+func (s *Server) waitFinished(d time.Duration) bool {
+	timer := time.NewTimer(d)
+	defer timer.Stop()
+	select {
+	case <-s.finished:
+		return true
+	case <-timer.C:
+		return false
+	}
+}
+
+// cancelWait bounds each wait of Shutdown for canceled queries to return:
+// first for those that check their context, then, after the connections
+// close, for those blocked writing to a client that stopped reading.
+const cancelWait = time.Second
 
 // begin counts a query as running, or returns false during shutdown.
 func (s *Server) begin() bool {
