@@ -104,6 +104,9 @@ func (m *loggingAuthMethod) HandleAuthPluginData(c *mysql.Conn, user string, ser
 	} else {
 		getter, err = m.AuthMethod.HandleAuthPluginData(c, user, serverData, clientData, remote)
 	}
+	if err == nil {
+		err = srv.listener.loginDone(c)
+	}
 	if err != nil {
 		srv.loginRejected.Store(c.ConnectionID, true)
 		if ok, suppressed := srv.rejectedLogins.allow(); ok {

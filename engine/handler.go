@@ -29,6 +29,7 @@ func (h *handler) NewConnection(c *mysql.Conn) { h.inner.NewConnection(c) }
 func (h *handler) ConnectionClosed(c *mysql.Conn) {
 	h.srv.sessions.Delete(c.ConnectionID)
 	h.srv.loginRejected.Delete(c.ConnectionID)
+	h.srv.listener.release(c)
 	if c.User != "" || h.srv.cfg.Password == "" {
 		h.srv.log.Info("client disconnected", "connection", c.ConnectionID, "client", remoteAddr(c), "user", c.User)
 	}

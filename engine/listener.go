@@ -2,105 +2,187 @@ package engine
 
 import (
 	"encoding/binary"
+	"errors"
 	"log/slog"
 	"net"
 	"sync"
 	"time"
 
 	"github.com/dolthub/vitess/go/mysql"
+	"github.com/dolthub/vitess/go/netutil"
 )
 
-// connListener keeps track of the connections it accepts, so that Shutdown
-// can close them, and rejects connections beyond max (when max > 0) with
-// MySQL error 1040, as MySQL does. The vitess listener's own limit makes
-// extra clients wait, or drops them without an error.
+// connListener accepts the server's connections and keeps track of them,
+// so that Shutdown can end them. It enforces the connection limit as MySQL
+// does, with error 1040, where the vitess listener would make extra clients
+// wait or drop them without an error:
+//
+//   - Only logged-in connections count towards max, so clients that never
+//     finish their login cannot lock others out.
+//   - A connection has loginTimeout to log in, and at most maxPending
+//     connections may be logging in at once, which bounds the descriptors
+//     that stalled clients can hold.
+//
+// It returns the accepted net.Conn unwrapped, because go-mysql-server
+// notices clients that disconnect during a query only on a *net.TCPConn.
 type connListener struct {
 	net.Listener
-	max      int
-	log      *slog.Logger
-	rejected logLimiter
+	max        int // logged-in connections; 0 means no limit
+	maxPending int
+	log        *slog.Logger
+	rejected   logLimiter
+	failed     logLimiter
 
-	mu    sync.Mutex
-	conns map[*trackedConn]struct{}
+	mu       sync.Mutex
+	conns    map[net.Conn]bool // open connections → logged in
+	loggedIn int
 }
 
-func newConnListener(ln net.Listener, max int, log *slog.Logger) *connListener {
+// loginTimeout is the time a client has from connecting to the end of its
+// login, as MySQL's connect_timeout (10 s by default).
+const loginTimeout = 10 * time.Second
+
+// minPending is the least number of connections that may be logging in at
+// once; the limit is larger with a larger max.
+const minPending = 64
+
+func newConnListener(ln net.Listener, maxLoggedIn int, log *slog.Logger) *connListener {
 	return &connListener{
-		Listener: ln,
-		max:      max,
-		log:      log,
-		rejected: logLimiter{interval: logInterval},
-		conns:    map[*trackedConn]struct{}{},
+		Listener:   ln,
+		max:        maxLoggedIn,
+		maxPending: max(minPending, maxLoggedIn),
+		log:        log,
+		rejected:   logLimiter{interval: logInterval},
+		failed:     logLimiter{interval: logInterval},
+		conns:      map[net.Conn]bool{},
 	}
 }
 
+// Accept returns the next connection. It retries failed accepts, such as
+// EMFILE when the process is out of descriptors, with a growing pause, and
+// returns an error only once the listener is closed.
 func (l *connListener) Accept() (net.Conn, error) {
+	pause := 5 * time.Millisecond
 	for {
 		conn, err := l.Listener.Accept()
-		if err != nil {
+		if errors.Is(err, net.ErrClosed) {
 			return nil, err
 		}
+		if err != nil {
+			if ok, suppressed := l.failed.allow(); ok {
+				l.log.Error("accept failed; retrying", "error", err.Error(), "retry_in", pause.String(), "failed_since_last_line", suppressed)
+			}
+			time.Sleep(pause)
+			pause = min(2*pause, time.Second)
+			continue
+		}
+		pause = 5 * time.Millisecond
+
 		l.mu.Lock()
-		if l.max == 0 || len(l.conns) < l.max {
-			tracked := &trackedConn{Conn: conn, listener: l}
-			l.conns[tracked] = struct{}{}
+		pending := len(l.conns) - l.loggedIn
+		if pending >= l.maxPending {
 			l.mu.Unlock()
-			return tracked, nil
+			l.reject(conn, "too many clients logging in at once")
+			continue
 		}
+		l.conns[conn] = false
 		l.mu.Unlock()
-		if ok, suppressed := l.rejected.allow(); ok {
-			l.log.Warn("connection rejected: too many clients", "client", addrString(conn.RemoteAddr()),
-				"max_connections", l.max, "rejected_since_last_line", suppressed)
-		}
-		go reject(conn)
+		conn.SetReadDeadline(time.Now().Add(loginTimeout))
+		return conn, nil
+	}
+}
+
+// loginDone counts c as logged in and lifts its login deadline, or returns
+// MySQL error 1040 when max connections are logged in already.
+func (l *connListener) loginDone(c *mysql.Conn) error {
+	raw := unwrapConn(c.Conn)
+	l.mu.Lock()
+	if l.max > 0 && l.loggedIn >= l.max {
+		l.mu.Unlock()
+		return mysql.NewSQLError(mysql.ERConCount, "08004", "%s", tooManyConnections)
+	}
+	if loggedIn, ok := l.conns[raw]; ok && !loggedIn {
+		l.conns[raw] = true
+		l.loggedIn++
+	}
+	l.mu.Unlock()
+	return c.Conn.SetReadDeadline(time.Time{})
+}
+
+// release removes a closed connection from the counts.
+func (l *connListener) release(c *mysql.Conn) {
+	raw := unwrapConn(c.Conn)
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	loggedIn, ok := l.conns[raw]
+	if !ok {
+		return
+	}
+	if loggedIn {
+		l.loggedIn--
+	}
+	delete(l.conns, raw)
+}
+
+// endIdle makes each connection's next read fail at once, so that the
+// server closes it after it has written any result it is sending.
+func (l *connListener) endIdle() {
+	for _, c := range l.open() {
+		c.SetReadDeadline(time.Now())
 	}
 }
 
 // closeAll closes every open connection, which also ends writes blocked on
 // a client that stopped reading, and returns how many it closed.
 func (l *connListener) closeAll() int {
-	l.mu.Lock()
-	conns := make([]*trackedConn, 0, len(l.conns))
-	for c := range l.conns {
-		conns = append(conns, c)
-	}
-	l.mu.Unlock()
+	conns := l.open()
 	for _, c := range conns {
 		c.Close()
 	}
 	return len(conns)
 }
 
+func (l *connListener) open() []net.Conn {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	conns := make([]net.Conn, 0, len(l.conns))
+	for c := range l.conns {
+		conns = append(conns, c)
+	}
+	return conns
+}
+
+const tooManyConnections = "Too many connections: the procsql server's limit (--max-connections) is reached; try again later"
+
 // reject sends the error packet that a MySQL server sends in place of its
 // greeting, then closes the connection.
-func reject(conn net.Conn) {
-	defer conn.Close()
-	msg := "#08004Too many connections: the procsql server's limit (--max-connections) is reached; try again later"
-	payload := make([]byte, 0, 3+len(msg))
-	payload = append(payload, 0xff)
-	payload = binary.LittleEndian.AppendUint16(payload, mysql.ERConCount)
-	payload = append(payload, msg...)
-	packet := make([]byte, 4, 4+len(payload))
-	packet[0], packet[1], packet[2] = byte(len(payload)), byte(len(payload)>>8), byte(len(payload)>>16)
-	packet = append(packet, payload...)
-	conn.SetWriteDeadline(time.Now().Add(5 * time.Second))
-	conn.Write(packet)
+func (l *connListener) reject(conn net.Conn, reason string) {
+	if ok, suppressed := l.rejected.allow(); ok {
+		l.log.Warn("connection rejected", "reason", reason, "client", addrString(conn.RemoteAddr()),
+			"max_connections", l.max, "rejected_since_last_line", suppressed)
+	}
+	go func() {
+		defer conn.Close()
+		msg := "#08004" + tooManyConnections
+		payload := make([]byte, 0, 3+len(msg))
+		payload = append(payload, 0xff)
+		payload = binary.LittleEndian.AppendUint16(payload, mysql.ERConCount)
+		payload = append(payload, msg...)
+		packet := make([]byte, 4, 4+len(payload))
+		packet[0], packet[1], packet[2] = byte(len(payload)), byte(len(payload)>>8), byte(len(payload)>>16)
+		packet = append(packet, payload...)
+		conn.SetWriteDeadline(time.Now().Add(5 * time.Second))
+		conn.Write(packet)
+	}()
 }
 
-// trackedConn removes itself from its listener on Close.
-type trackedConn struct {
-	net.Conn
-	listener *connListener
-	once     sync.Once
-}
-
-func (c *trackedConn) Close() error {
-	c.once.Do(func() {
-		c.listener.mu.Lock()
-		delete(c.listener.conns, c)
-		c.listener.mu.Unlock()
-	})
-	return c.Conn.Close()
+// unwrapConn returns the connection that the listener accepted, from the
+// timeout wrapper that vitess puts around it.
+func unwrapConn(conn net.Conn) net.Conn {
+	if wrapped, ok := conn.(netutil.ConnWithTimeouts); ok {
+		return wrapped.Conn
+	}
+	return conn
 }
 
 // addrString formats a client address for the log. Clients of a unix socket

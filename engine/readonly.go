@@ -36,6 +36,13 @@ func checkStatement(stmt sqlparser.Statement, query string) error {
 	case *sqlparser.ParenSelect, *sqlparser.Show, *sqlparser.ShowGrants, *sqlparser.Explain,
 		*sqlparser.OtherRead, *sqlparser.Use, *sqlparser.Begin, *sqlparser.Commit, *sqlparser.Rollback:
 		return nil
+	case *sqlparser.Kill:
+		// KILL QUERY is how clients such as mysql and mariadb stop a running
+		// query on Ctrl-C. KILL CONNECTION could end other clients' sessions.
+		if s.Connection {
+			return fmt.Errorf("KILL CONNECTION is rejected because procsql is read-only and it would end another client's session; KILL QUERY stops a running query")
+		}
+		return nil
 	case *sqlparser.Set:
 		for _, e := range s.Exprs {
 			name := strings.ToLower(e.Name.String())

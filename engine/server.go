@@ -7,10 +7,8 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"os"
 	"strings"
 	"sync"
-	"syscall"
 	"time"
 
 	"github.com/dolthub/go-mysql-server/server"
@@ -81,6 +79,9 @@ func (e *Engine) NewServer(cfg ServerConfig) (*Server, error) {
 	if cfg.User == "" {
 		cfg.User = "procsql"
 	}
+	if cfg.RequireTLS && cfg.TLS == nil {
+		return nil, errors.New("RequireTLS needs a TLS configuration with a certificate")
+	}
 	// The system variables are global to the process, and every procsql
 	// server sets the same values.
 	if err := sql.SystemVariables.AssignValues(map[string]any{"version": serverVersion, "version_comment": "procsql"}); err != nil {
@@ -147,17 +148,27 @@ const writeTimeout = time.Minute
 // Addr returns the address the server listens on.
 func (s *Server) Addr() net.Addr { return s.listener.Addr() }
 
-// Serve accepts clients until Shutdown. It returns nil after Shutdown.
+// Serve accepts clients until Shutdown. It returns nil after Shutdown, and
+// an error if it stopped accepting clients without one.
 func (s *Server) Serve() error {
 	s.log.Info("listening", "address", s.Addr().String(), "network", s.Addr().Network(),
 		"authentication", s.cfg.Password != "", "tls", s.cfg.TLS != nil)
-	return s.gms.Start()
+	if err := s.gms.Start(); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.closing {
+		return fmt.Errorf("server on %s stopped accepting clients without a shutdown", s.Addr())
+	}
+	return nil
 }
 
 // Shutdown stops accepting clients, then waits for running queries to end
 // until ctx is done, when it cancels those still running. Queries that
-// arrive meanwhile fail with MySQL error 1053. Last it closes every
-// connection, which also ends results blocked on clients that stopped
+// arrive meanwhile fail with MySQL error 1053. Last it ends every
+// connection: at its next read when all queries ended, or at once after a
+// cancellation, which also ends results blocked on clients that stopped
 // reading. It returns ctx's error when it had to cancel queries.
 func (s *Server) Shutdown(ctx context.Context) error {
 	s.mu.Lock()
@@ -175,6 +186,10 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	var err error
 	select {
 	case <-s.finished:
+		// A result may still be on its way to the client, so end each
+		// connection at its next read rather than at once.
+		s.listener.endIdle()
+		return nil
 	case <-ctx.Done():
 		err = ctx.Err()
 		s.stopNow()
@@ -183,12 +198,10 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		s.waitFinished(cancelWait)
 	}
 	closed := s.listener.closeAll()
-	if err != nil {
-		if !s.waitFinished(cancelWait) {
-			s.log.Warn("queries still running after cancellation", "waited", (2 * cancelWait).String())
-		}
-		s.log.Warn("canceled running queries at the end of the grace period", "closed_connections", closed)
+	if !s.waitFinished(cancelWait) {
+		s.log.Warn("queries still running after cancellation", "waited", (2 * cancelWait).String())
 	}
+	s.log.Warn("canceled running queries at the end of the grace period", "closed_connections", closed)
 	return err
 }
 
@@ -265,18 +278,7 @@ func listen(addr string, authenticated bool) (net.Listener, error) {
 		return nil, errors.New("no listen address: give --listen 127.0.0.1:3306 or a unix socket path")
 	}
 	if strings.Contains(addr, "/") {
-		ln, err := net.Listen("unix", addr)
-		if err != nil {
-			if errors.Is(err, syscall.EADDRINUSE) {
-				return nil, fmt.Errorf("listen on unix socket %s: the file exists; remove it if no server uses it: %w", addr, err)
-			}
-			return nil, fmt.Errorf("listen on unix socket %s: %w", addr, err)
-		}
-		if err := os.Chmod(addr, 0o600); err != nil {
-			ln.Close()
-			return nil, fmt.Errorf("restrict unix socket %s to its owner: %w", addr, err)
-		}
-		return ln, nil
+		return listenUnix(addr)
 	}
 	host, _, err := net.SplitHostPort(addr)
 	if err != nil {
