@@ -1,7 +1,7 @@
 package engine
 
 import (
-	"encoding/binary"
+	"crypto/tls"
 	"errors"
 	"log/slog"
 	"net"
@@ -19,9 +19,11 @@ import (
 //
 //   - Only logged-in connections count towards max, so clients that never
 //     finish their login cannot lock others out.
-//   - A connection has loginTimeout to log in, and at most maxPending
+//   - A connection has loginTimeout to log in. At most maxPending
 //     connections may be logging in at once, which bounds the descriptors
-//     that stalled clients can hold.
+//     that stalled clients can hold. Beyond that, a new connection closes
+//     the one that has been logging in longest. A flood of stalled clients
+//     then slows logins down but cannot stop them.
 //
 // It returns the accepted net.Conn unwrapped, because go-mysql-server
 // notices clients that disconnect during a query only on a *net.TCPConn.
@@ -34,8 +36,14 @@ type connListener struct {
 	failed     logLimiter
 
 	mu       sync.Mutex
-	conns    map[net.Conn]bool // open connections → logged in
+	conns    map[net.Conn]*connState
 	loggedIn int
+}
+
+// connState is the state connListener tracks for an open connection.
+type connState struct {
+	accepted time.Time
+	loggedIn bool
 }
 
 // loginTimeout is the time a client has from connecting to the end of its
@@ -44,7 +52,7 @@ const loginTimeout = 10 * time.Second
 
 // minPending is the least number of connections that may be logging in at
 // once; the limit is larger with a larger max.
-const minPending = 64
+const minPending = 1024
 
 func newConnListener(ln net.Listener, maxLoggedIn int, log *slog.Logger) *connListener {
 	return &connListener{
@@ -54,7 +62,7 @@ func newConnListener(ln net.Listener, maxLoggedIn int, log *slog.Logger) *connLi
 		log:        log,
 		rejected:   logLimiter{interval: logInterval},
 		failed:     logLimiter{interval: logInterval},
-		conns:      map[net.Conn]bool{},
+		conns:      map[net.Conn]*connState{},
 	}
 }
 
@@ -79,17 +87,35 @@ func (l *connListener) Accept() (net.Conn, error) {
 		pause = 5 * time.Millisecond
 
 		l.mu.Lock()
-		pending := len(l.conns) - l.loggedIn
-		if pending >= l.maxPending {
-			l.mu.Unlock()
-			l.reject(conn, "too many clients logging in at once")
-			continue
+		var oldest net.Conn
+		if len(l.conns)-l.loggedIn >= l.maxPending {
+			oldest = l.oldestPending()
 		}
-		l.conns[conn] = false
+		l.conns[conn] = &connState{accepted: time.Now()}
 		l.mu.Unlock()
+		if oldest != nil {
+			if ok, suppressed := l.rejected.allow(); ok {
+				l.log.Warn("closed the connection logging in longest, because too many are logging in at once",
+					"client", addrString(oldest.RemoteAddr()), "max_logging_in", l.maxPending, "closed_since_last_line", suppressed)
+			}
+			oldest.Close()
+		}
 		conn.SetReadDeadline(time.Now().Add(loginTimeout))
 		return conn, nil
 	}
+}
+
+// oldestPending returns the connection that has been logging in longest.
+// The caller holds l.mu.
+func (l *connListener) oldestPending() net.Conn {
+	var oldest net.Conn
+	var since time.Time
+	for conn, state := range l.conns {
+		if !state.loggedIn && (oldest == nil || state.accepted.Before(since)) {
+			oldest, since = conn, state.accepted
+		}
+	}
+	return oldest
 }
 
 // loginDone counts c as logged in and lifts its login deadline, or returns
@@ -99,29 +125,35 @@ func (l *connListener) loginDone(c *mysql.Conn) error {
 	l.mu.Lock()
 	if l.max > 0 && l.loggedIn >= l.max {
 		l.mu.Unlock()
+		if ok, suppressed := l.rejected.allow(); ok {
+			l.log.Warn("login rejected: too many clients", "client", addrString(c.RemoteAddr()),
+				"max_connections", l.max, "rejected_since_last_line", suppressed)
+		}
 		return mysql.NewSQLError(mysql.ERConCount, "08004", "%s", tooManyConnections)
 	}
-	if loggedIn, ok := l.conns[raw]; ok && !loggedIn {
-		l.conns[raw] = true
+	if state, ok := l.conns[raw]; ok && !state.loggedIn {
+		state.loggedIn = true
 		l.loggedIn++
 	}
 	l.mu.Unlock()
 	return c.Conn.SetReadDeadline(time.Time{})
 }
 
-// release removes a closed connection from the counts.
-func (l *connListener) release(c *mysql.Conn) {
+// release removes a closed connection from the counts and reports whether
+// it had logged in.
+func (l *connListener) release(c *mysql.Conn) bool {
 	raw := unwrapConn(c.Conn)
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	loggedIn, ok := l.conns[raw]
+	state, ok := l.conns[raw]
 	if !ok {
-		return
+		return false
 	}
-	if loggedIn {
+	if state.loggedIn {
 		l.loggedIn--
 	}
 	delete(l.conns, raw)
+	return state.loggedIn
 }
 
 // endIdle makes each connection's next read fail at once, so that the
@@ -154,35 +186,19 @@ func (l *connListener) open() []net.Conn {
 
 const tooManyConnections = "Too many connections: the procsql server's limit (--max-connections) is reached; try again later"
 
-// reject sends the error packet that a MySQL server sends in place of its
-// greeting, then closes the connection.
-func (l *connListener) reject(conn net.Conn, reason string) {
-	if ok, suppressed := l.rejected.allow(); ok {
-		l.log.Warn("connection rejected", "reason", reason, "client", addrString(conn.RemoteAddr()),
-			"max_connections", l.max, "rejected_since_last_line", suppressed)
-	}
-	go func() {
-		defer conn.Close()
-		msg := "#08004" + tooManyConnections
-		payload := make([]byte, 0, 3+len(msg))
-		payload = append(payload, 0xff)
-		payload = binary.LittleEndian.AppendUint16(payload, mysql.ERConCount)
-		payload = append(payload, msg...)
-		packet := make([]byte, 4, 4+len(payload))
-		packet[0], packet[1], packet[2] = byte(len(payload)), byte(len(payload)>>8), byte(len(payload)>>16)
-		packet = append(packet, payload...)
-		conn.SetWriteDeadline(time.Now().Add(5 * time.Second))
-		conn.Write(packet)
-	}()
-}
-
 // unwrapConn returns the connection that the listener accepted, from the
-// timeout wrapper that vitess puts around it.
+// timeout and TLS wrappers that vitess puts around it.
 func unwrapConn(conn net.Conn) net.Conn {
-	if wrapped, ok := conn.(netutil.ConnWithTimeouts); ok {
-		return wrapped.Conn
+	for {
+		switch wrapped := conn.(type) {
+		case netutil.ConnWithTimeouts:
+			conn = wrapped.Conn
+		case *tls.Conn:
+			conn = wrapped.NetConn()
+		default:
+			return conn
+		}
 	}
-	return conn
 }
 
 // addrString formats a client address for the log. Clients of a unix socket

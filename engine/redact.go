@@ -31,7 +31,8 @@ func redactLiterals(query string) (string, []string) {
 			afterWord = false
 		case kind == sqltext.Quoted && part[0] != '`':
 			b.WriteString("?")
-			removed = append(removed, strings.Trim(part, part[:1]))
+			inner := strings.TrimSuffix(part[1:], part[:1])
+			removed = append(removed, inner, unescapeLiteral(inner, part[0]))
 			afterWord = false
 		case kind == sqltext.Code && !afterWord && isRadixPrefix(query, from):
 			// 0x... or 0b...: skip the whole number.
@@ -65,6 +66,39 @@ func redactMessage(msg string, removed []string) string {
 		}
 	}
 	return msg
+}
+
+// unescapeLiteral returns the value of the text inside a string literal
+// quoted with quote: a doubled quote is one quote, and a backslash escapes
+// the next character as MySQL reads it.
+func unescapeLiteral(inner string, quote byte) string {
+	var b strings.Builder
+	for i := 0; i < len(inner); i++ {
+		c := inner[i]
+		switch {
+		case c == quote && i+1 < len(inner) && inner[i+1] == quote:
+			i++
+		case c == '\\' && i+1 < len(inner):
+			i++
+			c = inner[i]
+			switch c {
+			case 'n':
+				c = '\n'
+			case 't':
+				c = '\t'
+			case 'r':
+				c = '\r'
+			case '0':
+				c = 0
+			case 'Z':
+				c = 26
+			case 'b':
+				c = '\b'
+			}
+		}
+		b.WriteByte(c)
+	}
+	return b.String()
 }
 
 // isRadixPrefix reports whether a 0x or 0b number literal starts at i.

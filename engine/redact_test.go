@@ -30,3 +30,16 @@ func TestRedactMessage(t *testing.T) {
 		t.Errorf("redactMessage = %q, want %q", got, want)
 	}
 }
+
+func TestRedactMessageEscapedLiteral(t *testing.T) {
+	for _, query := range []string{
+		"SELECT REGEXP_LIKE('a', 'it''s hunter3(')",
+		`SELECT REGEXP_LIKE('a', 'it\'s hunter3(')`,
+	} {
+		_, removed := redactLiterals(query)
+		msg := "pattern \"it's hunter3(\" is invalid"
+		if got := redactMessage(msg, removed); got != "pattern \"?\" is invalid" {
+			t.Errorf("%s: redactMessage = %q, want the decoded literal replaced", query, got)
+		}
+	}
+}

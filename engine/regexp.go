@@ -22,6 +22,10 @@ import (
 // MySQL, the match is case-insensitive when match_type ends with i after
 // any c, or when the collation of the arguments is case-insensitive.
 //
+// NOTE: RE2 differs from MySQL's ICU in three known ways: $ matches only at
+// the very end of the text, not before a final newline; \w, \d and \b are
+// ASCII only; and only \n ends a line for the m match type.
+//
 // TODO: the REGEXP operator, REGEXP_INSTR, REGEXP_SUBSTR and REGEXP_REPLACE
 // still go through go-mysql-server's ICU build.
 type regexpLike struct {

@@ -37,6 +37,9 @@ type ServerConfig struct {
 	// Results are held in memory until complete, so that a query over a
 	// limit can still fail cleanly, and this bounds that memory.
 	MaxRows int
+	// MaxResultBytes fails a query whose result values add up to more
+	// bytes; 0 means no limit. It bounds the same memory as MaxRows.
+	MaxResultBytes int64
 	// MaxConnections rejects clients beyond this many at once with MySQL
 	// error 1040; 0 means no limit.
 	MaxConnections int

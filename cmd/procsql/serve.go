@@ -5,10 +5,8 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
-	"log"
 	"log/slog"
 	"os"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -26,6 +24,7 @@ type serveOptions struct {
 	requireTLS     bool
 	queryTimeout   time.Duration
 	maxRows        int
+	maxResultMiB   int64
 	maxConnections int
 	grace          time.Duration
 	huntsDir       string
@@ -84,6 +83,7 @@ statements end within --grace, and exits 0.`,
 	f.BoolVar(&opts.requireTLS, "require-tls", false, "reject clients that do not use TLS")
 	f.DurationVar(&opts.queryTimeout, "query-timeout", time.Minute, "stop a statement that runs longer than this `duration` (0: no limit)")
 	f.IntVar(&opts.maxRows, "max-rows", 1000000, "fail a statement whose result has more `rows` than this (0: no limit)")
+	f.Int64Var(&opts.maxResultMiB, "max-result-mib", 512, "fail a statement whose result values add up to more than this many `MiB` (0: no limit)")
 	f.IntVar(&opts.maxConnections, "max-connections", 100, "reject clients beyond this `number` at once (0: no limit)")
 	f.DurationVar(&opts.grace, "grace", 10*time.Second, "on SIGINT or SIGTERM, let running statements end within this `duration`")
 	f.StringVar(&opts.huntsDir, "hunts", "", "`directory` of extra hunt files (.sql) to serve beside the built-in hunts")
@@ -91,8 +91,8 @@ statements end within --grace, and exits 0.`,
 }
 
 func (a *app) runServe(ctx context.Context, opts serveOptions) error {
-	if opts.queryTimeout < 0 || opts.maxRows < 0 || opts.maxConnections < 0 || opts.grace < 0 {
-		return errors.New("--query-timeout, --max-rows, --max-connections and --grace take 0 or more")
+	if opts.queryTimeout < 0 || opts.maxRows < 0 || opts.maxResultMiB < 0 || opts.maxConnections < 0 || opts.grace < 0 {
+		return errors.New("--query-timeout, --max-rows, --max-result-mib, --max-connections and --grace take 0 or more")
 	}
 	if opts.requireTLS && opts.tlsCert == "" {
 		return errors.New("--require-tls needs a certificate: give --tls-cert and --tls-key")
@@ -109,10 +109,6 @@ func (a *app) runServe(ctx context.Context, opts serveOptions) error {
 		tlsConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
 	}
 	logger := slog.New(slog.NewTextHandler(a.stderr, nil))
-	// The MySQL protocol library reports some connection errors through the
-	// standard log package; send them to the same place.
-	log.SetFlags(0)
-	log.SetOutput(logWriter{logger})
 
 	eng, err := a.openEngine(ctx, opts.huntsDir)
 	if err != nil {
@@ -126,6 +122,7 @@ func (a *app) runServe(ctx context.Context, opts serveOptions) error {
 		RequireTLS:     opts.requireTLS,
 		QueryTimeout:   opts.queryTimeout,
 		MaxRows:        opts.maxRows,
+		MaxResultBytes: opts.maxResultMiB << 20,
 		MaxConnections: opts.maxConnections,
 		Logger:         logger,
 	})
@@ -146,12 +143,4 @@ func (a *app) runServe(ctx context.Context, opts serveOptions) error {
 	<-served
 	logger.Info("stopped")
 	return nil
-}
-
-// logWriter turns the lines of the standard log package into warnings.
-type logWriter struct{ log *slog.Logger }
-
-func (w logWriter) Write(p []byte) (int, error) {
-	w.log.Warn(strings.TrimSpace(string(p)), "from", "mysql protocol")
-	return len(p), nil
 }
