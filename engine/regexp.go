@@ -12,10 +12,10 @@ import (
 
 // regexpLike is REGEXP_LIKE(expr, pattern[, match_type]) evaluated with Go's
 // regexp package. go-mysql-server v0.20.0 compiles the pattern again for
-// every row whenever expr is a column, in a WebAssembly build of ICU whose
-// runtimes it rebuilds every 128 compilations. On 1,000 processes that made
-// one REGEXP_LIKE over processes.name take 2 s and 300 MiB instead of 0.3 s.
-// Here each distinct pattern and match type compiles once per statement.
+// every row whenever expr is a column; here each distinct pattern and match
+// type compiles once per statement. The other REGEXP functions reach Go's
+// regexp through internal/icuregex, which stands in for the ICU library
+// that go-mysql-server uses.
 //
 // The pattern syntax is RE2, which covers what ICU has in common with it;
 // lookaround and backreferences fail with an error that says so. As in
@@ -25,9 +25,6 @@ import (
 // NOTE: RE2 differs from MySQL's ICU in three known ways: $ matches only at
 // the very end of the text, not before a final newline; \w, \d and \b are
 // ASCII only; and only \n ends a line for the m match type.
-//
-// TODO: the REGEXP operator, REGEXP_INSTR, REGEXP_SUBSTR and REGEXP_REPLACE
-// still go through go-mysql-server's ICU build.
 type regexpLike struct {
 	args []sql.Expression
 
