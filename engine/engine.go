@@ -54,6 +54,7 @@ func New(src source.Source, opts ...Option) (*Engine, error) {
 	}
 	e := sqle.NewDefault(&provider{db: db})
 	e.ReadOnly.Store(true)
+	e.Analyzer.Catalog.StatsProvider = statsProvider{}
 	return &Engine{src: src, sql: e}, nil
 }
 

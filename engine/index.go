@@ -83,6 +83,10 @@ func (i *keyIndex) plan(lookup sql.IndexLookup, keyNotNull bool) (lookupPlan, er
 			return lookupPlan{}, fmt.Errorf("lookup on %s.%s: %d columns in a range of a one-column index", i.table, i.column, len(r))
 		}
 		p.ranges = append(p.ranges, r[0])
+		if isNullPoint(r[0]) && keyNotNull {
+			// A lookup join's key is NULL: no row of a NOT NULL key matches.
+			continue
+		}
 		if !isNullRange(r[0]) {
 			nullOnly = false
 		}
@@ -96,7 +100,7 @@ func (i *keyIndex) plan(lookup sql.IndexLookup, keyNotNull bool) (lookupPlan, er
 		}
 	}
 	switch {
-	case nullOnly && keyNotNull:
+	case nullOnly && keyNotNull, points && len(values) == 0 && keyNotNull:
 		p.none = true
 	case points:
 		if values == nil {
@@ -128,6 +132,17 @@ func isNullRange(r sql.MySQLRangeColumnExpr) bool {
 	_, lower := r.LowerBound.(sql.BelowNull)
 	_, upper := r.UpperBound.(sql.AboveNull)
 	return lower && upper
+}
+
+// isNullPoint reports whether r is the point range of a NULL key, which a
+// lookup join builds from a NULL value of its outer row.
+func isNullPoint(r sql.MySQLRangeColumnExpr) bool {
+	lower, ok := r.LowerBound.(sql.Below)
+	if !ok || lower.Key != nil {
+		return false
+	}
+	upper, ok := r.UpperBound.(sql.Above)
+	return ok && upper.Key == nil
 }
 
 // contains reports whether the key value v falls in one of the ranges.

@@ -135,6 +135,9 @@ func (d *Dir) ReadFile(name string) ([]byte, error) {
 // reads only regular files, so a link to /dev/zero or a FIFO cannot exhaust
 // memory or block the scan.
 func (d *Dir) readAll(name string) ([]byte, error) {
+	if d.procfs {
+		return readProcFile(name)
+	}
 	f, err := d.openFile(name, os.O_RDONLY|syscall.O_NONBLOCK)
 	if err != nil {
 		return nil, err
@@ -218,14 +221,21 @@ func (d *Dir) ReadDir(name string) ([]string, error) {
 			return names, nil
 		}
 	}
-	f, err := d.openFile(d.full(name), os.O_RDONLY|syscall.O_DIRECTORY)
-	if err != nil {
-		return nil, d.recordedError(name, err)
-	}
-	defer f.Close()
-	names, err := f.Readdirnames(-1)
-	if err != nil {
-		return nil, d.recordedError(name, err)
+	var names []string
+	if d.procfs {
+		var err error
+		if names, err = readProcDir(d.full(name)); err != nil {
+			return nil, d.recordedError(name, err)
+		}
+	} else {
+		f, err := d.openFile(d.full(name), os.O_RDONLY|syscall.O_DIRECTORY)
+		if err != nil {
+			return nil, d.recordedError(name, err)
+		}
+		defer f.Close()
+		if names, err = f.Readdirnames(-1); err != nil {
+			return nil, d.recordedError(name, err)
+		}
 	}
 	if !d.procfs {
 		kept := names[:0]

@@ -7,13 +7,16 @@ import (
 	"github.com/dolthub/go-mysql-server/sql"
 )
 
-// batchSize is how many processes are read before their rows are emitted. It
-// bounds the rows held in memory while keeping every worker busy.
-const batchSize = 64
+// window is how many processes the workers may read ahead of the one whose
+// rows are emitted next. It bounds the rows held in memory while keeping
+// every worker busy.
+const window = 256
 
 // scanProcesses calls read for every pid on several goroutines and emits the
 // rows in pid order. Reading /proc is mostly system calls, so workers beyond
-// the number of CPUs still help while others wait in the kernel.
+// the number of CPUs still help while others wait in the kernel. Workers
+// take pids in order and never wait for each other; the emitter waits only
+// for the next pid in order.
 func scanProcesses(pids []int, read func(pid int) ([]sql.Row, error), emit func(sql.Row) error) error {
 	workers := min(2*runtime.GOMAXPROCS(0), len(pids))
 	if workers <= 1 {
@@ -30,36 +33,58 @@ func scanProcesses(pids []int, read func(pid int) ([]sql.Row, error), emit func(
 		}
 		return nil
 	}
-	results := make([][]sql.Row, batchSize)
-	errs := make([]error, batchSize)
-	for start := 0; start < len(pids); start += batchSize {
-		batch := pids[start:min(start+batchSize, len(pids))]
-		var wg sync.WaitGroup
-		next := make(chan int)
-		for range workers {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				for i := range next {
-					results[i], errs[i] = read(batch[i])
+
+	type result struct {
+		rows []sql.Row
+		err  error
+	}
+	done := make([]chan result, len(pids))
+	for i := range done {
+		done[i] = make(chan result, 1)
+	}
+	// slots holds one token per pid that may be read ahead of the emitter.
+	slots := make(chan struct{}, window)
+	stop := make(chan struct{})
+	var next sync.Mutex
+	claimed := 0
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for {
+				select {
+				case slots <- struct{}{}:
+				case <-stop:
+					return
 				}
-			}()
-		}
-		for i := range batch {
-			next <- i
-		}
-		close(next)
+				next.Lock()
+				i := claimed
+				claimed++
+				next.Unlock()
+				if i >= len(pids) {
+					return
+				}
+				rows, err := read(pids[i])
+				done[i] <- result{rows, err}
+			}
+		}()
+	}
+	defer func() {
+		close(stop)
 		wg.Wait()
-		for i := range batch {
-			if errs[i] != nil {
-				return errs[i]
+	}()
+
+	for i := range pids {
+		res := <-done[i]
+		<-slots
+		if res.err != nil {
+			return res.err
+		}
+		for _, row := range res.rows {
+			if err := emit(row); err != nil {
+				return err
 			}
-			for _, row := range results[i] {
-				if err := emit(row); err != nil {
-					return err
-				}
-			}
-			results[i] = nil
 		}
 	}
 	return nil
