@@ -3,6 +3,7 @@ package source
 import (
 	"fmt"
 	"io/fs"
+	"path/filepath"
 
 	"golang.org/x/sys/unix"
 )
@@ -15,8 +16,10 @@ import (
 
 // readProcFile reads a whole procfs file of at most MaxFileSize bytes. It
 // reads until read returns 0, because procfs files report a size of 0 and
-// may return less than asked before the end.
+// may return less than asked before the end, except for the files that
+// oneRead accepts.
 func readProcFile(path string) ([]byte, error) {
+	single := oneRead(path)
 	fd, err := openRetry(path, unix.O_RDONLY|unix.O_CLOEXEC)
 	if err != nil {
 		return nil, &fs.PathError{Op: "open", Path: path, Err: err}
@@ -34,7 +37,11 @@ func readProcFile(path string) ([]byte, error) {
 		if n == 0 {
 			return buf, nil
 		}
+		short := n < cap(buf)-len(buf)
 		buf = buf[:len(buf)+n]
+		if single && short {
+			return buf, nil
+		}
 		if len(buf) > MaxFileSize {
 			return nil, &fs.PathError{Op: "read", Path: path, Err: fmt.Errorf("file is larger than %d bytes", MaxFileSize)}
 		}
@@ -42,6 +49,22 @@ func readProcFile(path string) ([]byte, error) {
 			buf = append(buf, 0)[:len(buf)]
 		}
 	}
+}
+
+// oneRead reports whether a procfs file is made in one piece, so that a
+// read shorter than asked has reached its end and the read that would
+// return 0 can be skipped. The kernel builds stat, statm, status and
+// fdinfo/N with single_open, which formats the whole file before the first
+// read returns and hands out all of it when the buffer is large enough.
+// Files of many records, such as maps or net/tcp, can return short reads
+// before their end and are read until 0.
+func oneRead(path string) bool {
+	base := filepath.Base(path)
+	switch base {
+	case "stat", "statm", "status":
+		return true
+	}
+	return filepath.Base(filepath.Dir(path)) == "fdinfo"
 }
 
 // readProcDir returns the names in a procfs directory, unsorted.
