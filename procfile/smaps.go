@@ -47,7 +47,7 @@ func ParseSmaps(data []byte) ([]SmapsEntry, error) {
 			if err != nil {
 				return nil, fmt.Errorf("smaps line %d: %w", lineNumber, err)
 			}
-			entries = append(entries, SmapsEntry{Mapping: m, Fields: make(map[string]uint64)})
+			entries = append(entries, SmapsEntry{Mapping: m, Fields: make(map[string]uint64, smapsKeysPerEntry)})
 			continue
 		}
 
@@ -56,12 +56,13 @@ func ParseSmaps(data []byte) ([]SmapsEntry, error) {
 				ErrMalformed, lineNumber, excerpt(line))
 		}
 		entry := &entries[len(entries)-1]
-		value := string(line[firstEnd:])
+		value := line[firstEnd:]
 		if string(key) == "VmFlags" {
-			entry.VmFlags = strings.Fields(value)
+			entry.VmFlags = strings.Fields(string(value))
 			continue
 		}
-		if _, seen := entry.Fields[string(key)]; seen {
+		name := smapsKey(key)
+		if _, seen := entry.Fields[name]; seen {
 			return nil, fmt.Errorf("%w: smaps line %d: key %q appears twice in one mapping",
 				ErrMalformed, lineNumber, excerpt(key))
 		}
@@ -69,26 +70,88 @@ func ParseSmaps(data []byte) ([]SmapsEntry, error) {
 		if err != nil {
 			return nil, fmt.Errorf("smaps line %d: %w", lineNumber, err)
 		}
-		entry.Fields[string(key)] = n
+		entry.Fields[name] = n
 	}
 	return entries, nil
 }
 
+// smapsKeysPerEntry is the number of counter lines per mapping in smaps of
+// Linux 6.x, so that a mapping's map never grows.
+const smapsKeysPerEntry = 26
+
+// smapsKey returns key as a string, without allocating for the counters
+// that every mapping has. smaps repeats the same two dozen keys for each of
+// thousands of mappings.
+func smapsKey(key []byte) string {
+	switch string(key) {
+	case "Size":
+		return "Size"
+	case "KernelPageSize":
+		return "KernelPageSize"
+	case "MMUPageSize":
+		return "MMUPageSize"
+	case "Rss":
+		return "Rss"
+	case "Pss":
+		return "Pss"
+	case "Pss_Dirty":
+		return "Pss_Dirty"
+	case "Shared_Clean":
+		return "Shared_Clean"
+	case "Shared_Dirty":
+		return "Shared_Dirty"
+	case "Private_Clean":
+		return "Private_Clean"
+	case "Private_Dirty":
+		return "Private_Dirty"
+	case "Referenced":
+		return "Referenced"
+	case "Anonymous":
+		return "Anonymous"
+	case "KSM":
+		return "KSM"
+	case "LazyFree":
+		return "LazyFree"
+	case "AnonHugePages":
+		return "AnonHugePages"
+	case "ShmemPmdMapped":
+		return "ShmemPmdMapped"
+	case "FilePmdMapped":
+		return "FilePmdMapped"
+	case "Shared_Hugetlb":
+		return "Shared_Hugetlb"
+	case "Private_Hugetlb":
+		return "Private_Hugetlb"
+	case "Swap":
+		return "Swap"
+	case "SwapPss":
+		return "SwapPss"
+	case "Locked":
+		return "Locked"
+	case "THPeligible":
+		return "THPeligible"
+	case "ProtectionKey":
+		return "ProtectionKey"
+	}
+	return string(key)
+}
+
 // parseSmapsValue converts "N kB" to bytes and returns a lone "N" unchanged.
-func parseSmapsValue(text string) (uint64, error) {
-	fields := strings.Fields(text)
-	if len(fields) == 0 || len(fields) > 2 {
+func parseSmapsValue(text []byte) (uint64, error) {
+	number, unit, _ := bytes.Cut(bytes.TrimSpace(text), []byte(" "))
+	unit = bytes.TrimSpace(unit)
+	if len(number) == 0 || bytes.ContainsAny(unit, " \t") {
 		return 0, fmt.Errorf("%w: smaps: value %q is not \"N\" or \"N kB\"", ErrMalformed, excerpt(text))
 	}
-	n, err := strconv.ParseUint(fields[0], 10, 64)
+	n, err := strconv.ParseUint(string(number), 10, 64)
 	if err != nil {
-		return 0, fmt.Errorf("%w: smaps: value %q is not a decimal number", ErrMalformed, excerpt(fields[0]))
+		return 0, fmt.Errorf("%w: smaps: value %q is not a decimal number", ErrMalformed, excerpt(number))
 	}
-	if len(fields) == 1 {
+	if len(unit) == 0 {
 		return n, nil
 	}
-	if fields[1] != "kB" {
-		return 0, fmt.Errorf("%w: smaps: unit %q is not \"kB\"", ErrMalformed, excerpt(fields[1]))
+	if string(unit) != "kB" {
+		return 0, fmt.Errorf("%w: smaps: unit %q is not \"kB\"", ErrMalformed, excerpt(unit))
 	}
 	if n > math.MaxUint64/1024 {
 		return 0, fmt.Errorf("%w: smaps: size %d kB overflows 64 bits", ErrMalformed, n)

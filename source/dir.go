@@ -143,6 +143,7 @@ func (d *Dir) readAll(name string) ([]byte, error) {
 		return nil, err
 	}
 	defer f.Close()
+	size := int64(4096)
 	if !d.procfs {
 		info, err := f.Stat()
 		if err != nil {
@@ -151,8 +152,11 @@ func (d *Dir) readAll(name string) ([]byte, error) {
 		if !info.Mode().IsRegular() {
 			return nil, &fs.PathError{Op: "read", Path: name, Err: fmt.Errorf("not a regular file (%s) in a copied tree", info.Mode().Type())}
 		}
+		// A copied file's size is known, and most are link texts or
+		// counters of a few bytes; one byte more lets the read see EOF.
+		size = min(info.Size()+1, MaxFileSize+1)
 	}
-	buf := make([]byte, 0, 4096)
+	buf := make([]byte, 0, size)
 	for {
 		n, err := f.Read(buf[len(buf):cap(buf)])
 		buf = buf[:len(buf)+n]
