@@ -111,7 +111,7 @@ func writeEntry(tw *tar.Writer, name string, data []byte, modTime time.Time) err
 
 // readArchive reads every entry of a snapshot stream into memory and checks
 // the manifest against them. It never writes to disk.
-func readArchive(ctx context.Context, r io.Reader, limits Limits) (*Manifest, map[string][]byte, error) {
+func readArchive(ctx context.Context, r io.Reader, limits Limits) (*Manifest, map[string]entry, error) {
 	var magic [4]byte
 	if _, err := io.ReadFull(r, magic[:]); err != nil {
 		return nil, nil, fmt.Errorf("%w: file is shorter than a zstd header: %v", ErrCorrupt, err)
@@ -127,7 +127,8 @@ func readArchive(ctx context.Context, r io.Reader, limits Limits) (*Manifest, ma
 	defer zr.Close()
 
 	tr := tar.NewReader(zr)
-	content := map[string][]byte{}
+	content := map[string]entry{}
+	var manifest, manifestSum, buf []byte
 	var total int64
 	for {
 		if err := ctx.Err(); err != nil {
@@ -155,11 +156,25 @@ func readArchive(ctx context.Context, r io.Reader, limits Limits) (*Manifest, ma
 		if total += hdr.Size; total > limits.MaxTotalSize {
 			return nil, nil, fmt.Errorf("%w: entries add up to more than %d bytes", ErrCorrupt, limits.MaxTotalSize)
 		}
-		data := make([]byte, hdr.Size)
+		// One buffer serves every entry, because each is hashed and
+		// compressed as soon as it is read; only the manifest is kept.
+		if int64(cap(buf)) < hdr.Size {
+			buf = make([]byte, hdr.Size)
+		}
+		data := buf[:hdr.Size]
 		if _, err := io.ReadFull(tr, data); err != nil {
 			return nil, nil, fmt.Errorf("%w: entry %q is truncated or damaged: %v", ErrCorrupt, hdr.Name, err)
 		}
-		content[hdr.Name] = data
+		switch hdr.Name {
+		case manifestName:
+			manifest = bytes.Clone(data)
+			content[hdr.Name] = entry{size: hdr.Size}
+		case manifestHashName:
+			manifestSum = bytes.Clone(data)
+			content[hdr.Name] = entry{size: hdr.Size}
+		default:
+			content[hdr.Name] = newEntry(data)
+		}
 	}
 	// After the end of the tar stream only the zero padding of the last tar
 	// record may follow, so nothing can hide behind a complete archive.
@@ -173,7 +188,7 @@ func readArchive(ctx context.Context, r io.Reader, limits Limits) (*Manifest, ma
 		return nil, nil, fmt.Errorf("%w: the end of the archive is damaged: %v", ErrCorrupt, err)
 	}
 
-	m, err := checkManifest(content)
+	m, err := checkManifest(content, manifest, manifestSum)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -202,13 +217,11 @@ func checkEntryName(hdr *tar.Header) error {
 
 // checkManifest parses the manifest, verifies its digest and version, and
 // verifies every file record against the archive entries.
-func checkManifest(content map[string][]byte) (*Manifest, error) {
-	raw, ok := content[manifestName]
-	if !ok {
+func checkManifest(content map[string]entry, raw, sumLine []byte) (*Manifest, error) {
+	if _, ok := content[manifestName]; !ok {
 		return nil, fmt.Errorf("%w: %s is missing, so the file is truncated or not a procsql snapshot", ErrCorrupt, manifestName)
 	}
-	sumLine, ok := content[manifestHashName]
-	if !ok {
+	if _, ok := content[manifestHashName]; !ok {
 		return nil, fmt.Errorf("%w: %s is missing, so the file is truncated", ErrCorrupt, manifestHashName)
 	}
 	sum := sha256.Sum256(raw)
@@ -227,13 +240,14 @@ func checkManifest(content map[string][]byte) (*Manifest, error) {
 		return nil, fmt.Errorf("%w: snapshot format version %d is not supported: this procsql reads version %d (use the procsql release that captured it)", ErrCorrupt, m.Version, Version)
 	}
 
-	seen := map[string]bool{}
-	for _, rec := range m.Records {
-		key := rec.Op + "\x00" + rec.Path
-		if seen[key] {
+	m.index = make(map[string]*Record, len(m.Records))
+	for i := range m.Records {
+		rec := &m.Records[i]
+		key := recordKey(rec.Op, rec.Path)
+		if _, seen := m.index[key]; seen {
 			return nil, fmt.Errorf("%w: the manifest records %s of %q twice", ErrCorrupt, rec.Op, rec.Path)
 		}
-		seen[key] = true
+		m.index[key] = rec
 	}
 	referenced := map[string]bool{}
 	for _, rec := range m.Records {
@@ -265,16 +279,15 @@ func checkManifest(content map[string][]byte) (*Manifest, error) {
 	return &m, nil
 }
 
-func checkDigest(content map[string][]byte, name string, size int64, want string) error {
-	data, ok := content[name]
+func checkDigest(content map[string]entry, name string, size int64, want string) error {
+	e, ok := content[name]
 	if !ok {
 		return fmt.Errorf("%w: entry %q listed in the manifest is missing from the archive", ErrCorrupt, name)
 	}
-	if int64(len(data)) != size {
-		return fmt.Errorf("%w: entry %q has %d bytes, but the manifest lists %d", ErrCorrupt, name, len(data), size)
+	if e.size != size {
+		return fmt.Errorf("%w: entry %q has %d bytes, but the manifest lists %d", ErrCorrupt, name, e.size, size)
 	}
-	sum := sha256.Sum256(data)
-	if hex.EncodeToString(sum[:]) != want {
+	if hex.EncodeToString(e.sum[:]) != want {
 		return fmt.Errorf("%w: entry %q does not match its SHA-256 in the manifest", ErrCorrupt, name)
 	}
 	return nil

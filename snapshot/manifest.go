@@ -49,7 +49,13 @@ type Manifest struct {
 	// Executables lists executable copies stored under exe/, made with
 	// --copy-deleted-exe.
 	Executables []Executable `json:"executables,omitempty"`
+
+	// index finds a record by recordKey; Open fills it.
+	index map[string]*Record
 }
+
+// recordKey is the key of the record of op on path.
+func recordKey(op, path string) string { return op + "\x00" + path }
 
 // Host describes the captured host.
 type Host struct {

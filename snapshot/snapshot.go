@@ -19,7 +19,7 @@ import (
 type Snapshot struct {
 	path     string
 	manifest *Manifest
-	content  map[string][]byte
+	content  map[string]entry
 	records  map[string]*Record // by op and path
 	pids     map[string]bool    // the process directories the capture listed
 }
@@ -58,13 +58,9 @@ func Open(ctx context.Context, path string, limits Limits) (*Snapshot, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open snapshot %s: %w", path, err)
 	}
-	s := &Snapshot{path: path, manifest: m, content: content, records: make(map[string]*Record, len(m.Records))}
-	for i := range m.Records {
-		rec := &m.Records[i]
-		s.records[rec.Op+"\x00"+rec.Path] = rec
-	}
+	s := &Snapshot{path: path, manifest: m, content: content, records: m.index}
 	s.pids = map[string]bool{}
-	if root, ok := s.records[OpReadDir+"\x00"+procPath(".")]; ok {
+	if root, ok := s.records[recordKey(OpReadDir, procPath("."))]; ok {
 		for _, name := range root.Names {
 			s.pids[name] = true
 		}
@@ -79,7 +75,7 @@ func (s *Snapshot) Manifest() *Manifest { return s.manifest }
 // the capture did not list fails as not existing, as the live read would
 // have. Any other read the capture never made is reported as not collected.
 func (s *Snapshot) lookup(op, path string) (*Record, error) {
-	rec, ok := s.records[op+"\x00"+path]
+	rec, ok := s.records[recordKey(op, path)]
 	if ok {
 		return rec, recordError(rec)
 	}
@@ -95,7 +91,12 @@ func (s *Snapshot) fileContent(op, path string) ([]byte, error) {
 	if _, err := s.lookup(op, path); err != nil {
 		return nil, err
 	}
-	return s.content[path], nil
+	e, ok := s.content[path]
+	if !ok {
+		// A read that failed or that the capture recorded as empty.
+		return nil, nil
+	}
+	return e.data(path)
 }
 
 // ReadFile implements source.Source.

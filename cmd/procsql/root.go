@@ -51,8 +51,10 @@ func (a *app) run(ctx context.Context, args []string) error {
 // result is printed, and with the default GOGC=100 a scan of 1,000
 // processes spent a fifth of its time in the collector. A soft memory limit
 // keeps the heap from growing past 512 MiB when a result is large. The
-// server and the snapshot capture keep the defaults, as does any run that
-// sets GOGC or GOMEMLIMIT itself.
+// server, the snapshot capture and every command on a snapshot keep the
+// defaults, as does any run that sets GOGC or GOMEMLIMIT itself: a loaded
+// snapshot is live memory, which the limit would make the collector scan
+// over and over.
 func tuneGC(command string) {
 	switch command {
 	case "query", "hunt", "shell", "procsql":
@@ -118,7 +120,9 @@ With no command, procsql opens the interactive shell.`,
 	flags.StringVar(&a.cpuProfile, "cpuprofile", "", "write a CPU profile of the command to `file`, for go tool pprof")
 	flags.MarkHidden("cpuprofile")
 	root.PersistentPreRunE = func(cmd *cobra.Command, args []string) error {
-		tuneGC(cmd.Name())
+		if a.snapshotPath == "" {
+			tuneGC(cmd.Name())
+		}
 		if a.cpuProfile != "" {
 			if err := a.startCPUProfile(); err != nil {
 				return err
