@@ -50,7 +50,8 @@ func (a *app) run(ctx context.Context, args []string) error {
 // garbage less often: most of what they allocate stays live until the
 // result is printed, and with the default GOGC=100 a scan of 1,000
 // processes spent a fifth of its time in the collector. A soft memory limit
-// keeps the heap from growing past 512 MiB when a result is large. The
+// keeps the heap from growing past 2 GiB when a result is large; a lower
+// one made the collector run without pause once the live data neared it. The
 // server, the snapshot capture and every command on a snapshot keep the
 // defaults, as does any run that sets GOGC or GOMEMLIMIT itself: a loaded
 // snapshot is live memory, which the limit would make the collector scan
@@ -65,7 +66,7 @@ func tuneGC(command string) {
 		debug.SetGCPercent(400)
 	}
 	if os.Getenv("GOMEMLIMIT") == "" {
-		debug.SetMemoryLimit(512 << 20)
+		debug.SetMemoryLimit(2 << 30)
 	}
 }
 
