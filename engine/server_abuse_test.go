@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/procsql/procsql/engine"
+	"github.com/procsql/procsql/internal/livetest"
 )
 
 // errParse is MySQL's ER_PARSE_ERROR.
@@ -126,7 +127,7 @@ func TestServerLoginFloodCannotLockOut(t *testing.T) {
 // TestServerLogRedactsParams fails a prepared statement on a bound secret
 // and checks that neither the log's query nor its error holds it.
 func TestServerLogRedactsParams(t *testing.T) {
-	var logged syncBuffer
+	var logged livetest.Buffer
 	server := startServer(t, treeSource(t, permissionDeniedTree), engine.ServerConfig{
 		Logger: slog.New(slog.NewTextHandler(&logged, nil)),
 	})

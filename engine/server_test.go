@@ -758,28 +758,9 @@ func TestServerSurvivesAcceptError(t *testing.T) {
 	}
 }
 
-// syncBuffer is a bytes.Buffer that server goroutines may write while the
-// test reads it.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 func TestServerPassword(t *testing.T) {
 	const password = "correct horse battery"
-	var logs syncBuffer
+	var logs livetest.Buffer
 	server := startServer(t, treeSource(t, permissionDeniedTree), engine.ServerConfig{
 		User:     "auditor",
 		Password: password,

@@ -18,7 +18,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -645,24 +644,6 @@ func freePort(t *testing.T) int {
 	return port
 }
 
-// lockedBuffer is a bytes.Buffer that a process writes while a test reads it.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // serverSetup sets how startServer runs procsql serve.
 type serverSetup struct {
 	proc     string   // --proc directory
@@ -679,7 +660,7 @@ type testServer struct {
 	cmd    *exec.Cmd
 	port   int
 	socket string
-	stderr *lockedBuffer
+	stderr *livetest.Buffer
 
 	done    chan struct{} // closed once the process has exited
 	waitErr error         // the result of cmd.Wait, set before done is closed
@@ -689,7 +670,7 @@ type testServer struct {
 // and kills it at test cleanup if it still runs.
 func startServer(t *testing.T, bin string, setup serverSetup) *testServer {
 	t.Helper()
-	srv := &testServer{stderr: &lockedBuffer{}, done: make(chan struct{})}
+	srv := &testServer{stderr: &livetest.Buffer{}, done: make(chan struct{})}
 	var listen string
 	if setup.socket {
 		srv.socket = filepath.Join(t.TempDir(), "procsql.sock")
