@@ -361,7 +361,7 @@ func writeTSV(path string, commands []*command, base *command) error {
 	var b strings.Builder
 	for _, c := range commands {
 		s := summarize(c, base)
-		fmt.Fprintf(&b, "%s\t%d\t%.3f\t%.3f\t%.3f\t%d\t%d\t%.4f\t%.4f\t%d\t%d\n", c.name, len(c.walls),
+		fmt.Fprintf(&b, "%s\t%d\t%.4f\t%.4f\t%.4f\t%d\t%d\t%.4f\t%.4f\t%d\t%d\n", c.name, len(c.walls),
 			toMilliseconds(s.median), toMilliseconds(s.min), toMilliseconds(s.max), s.rssMedian, s.rssMax,
 			s.timeRatio, s.rssRatio, s.lines, len(c.fails))
 	}
