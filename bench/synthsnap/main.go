@@ -39,6 +39,10 @@ import (
 
 // Bounds on the host size. The capture holds the whole host in memory, so
 // these keep a mistyped flag from exhausting it.
+//
+// NOTE: at the default flags the peak RSS grew by about 115 MB per 1,000
+// processes in runs of 2,500 to 20,000 processes, so the largest host needs
+// an estimated 12 GB. Runs above 20,000 processes were not tried.
 const (
 	maxProcs   = 100_000
 	maxSockets = 1_000_000
