@@ -14,7 +14,7 @@ import (
 // regexp package. go-mysql-server v0.20.0 compiles the pattern again for
 // every row whenever expr is a column; here each distinct pattern and match
 // type compiles once per statement. The other REGEXP functions reach Go's
-// regexp through internal/icuregex, which stands in for the ICU library
+// regexp through internal/icuregex, which replaces the ICU library
 // that go-mysql-server uses.
 //
 // The pattern syntax is RE2, which covers what ICU has in common with it;
@@ -142,7 +142,7 @@ func (r *regexpLike) compile(ctx *sql.Context, pattern, matchType string) (*rege
 		case 'n':
 			flags += "s"
 		case 'u':
-			// Unix line endings only: Go's regexp knows no other.
+			// Unix line endings only, the only kind Go's regexp has.
 		default:
 			return nil, fmt.Errorf("REGEXP_LIKE: match type %q is invalid: use the letters c, i, m, n and u", matchType)
 		}

@@ -90,7 +90,7 @@ func TestServerTLSLoginsKeepCount(t *testing.T) {
 }
 
 // connectWithin returns a connection of db, retrying for up to 10 s while
-// the server answers 1040, because it gives a closed connection's slot back
+// the server returns 1040, because it gives a closed connection's slot back
 // only once it has read the connection's end.
 func connectWithin(t *testing.T, db *sql.DB) *sql.Conn {
 	t.Helper()

@@ -10,8 +10,8 @@ import (
 
 // Reads of a procfs mount use raw system calls rather than os.File. An
 // os.File costs five more calls per file (fcntl four times to query and set
-// blocking mode, and epoll_ctl to try the poller, which procfs files reject),
-// and a table scan opens thousands of small files: on 1,000 processes the
+// blocking mode, and epoll_ctl to try the poller, which procfs files reject).
+// A table scan opens thousands of small files, and on 1,000 processes the
 // calls per file went from 9 to 4.
 
 // readProcFile reads a whole procfs file of at most MaxFileSize bytes. It

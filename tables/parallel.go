@@ -15,8 +15,8 @@ const window = 256
 // scanProcesses calls read for every pid on several goroutines and emits the
 // rows in pid order. Reading /proc is mostly system calls, so workers beyond
 // the number of CPUs still help while others wait in the kernel. Workers
-// take pids in order and never wait for each other; the emitter waits only
-// for the next pid in order.
+// take pids in order and wait only for a free slot in the read-ahead
+// window. The emitter waits only for the next pid in order.
 func scanProcesses(pids []int, read func(pid int) ([]sql.Row, error), emit func(sql.Row) error) error {
 	workers := min(2*runtime.GOMAXPROCS(0), len(pids))
 	if workers <= 1 {

@@ -50,7 +50,7 @@ func (a *app) run(ctx context.Context, args []string) error {
 // garbage less often: most of what they allocate stays live until the
 // result is printed, and with the default GOGC=100 a scan of 1,000
 // processes spent a fifth of its time in the collector. A soft memory limit
-// keeps the heap from growing past 2 GiB when a result is large; a lower
+// keeps the heap from growing past 2 GiB when a result is large. A lower
 // one made the collector run without pause once the live data neared it. The
 // server, the snapshot capture and every command on a snapshot keep the
 // defaults, as does any run that sets GOGC or GOMEMLIMIT itself: a loaded
@@ -70,7 +70,7 @@ func tuneGC(command string) {
 	}
 }
 
-// startCPUProfile starts the profile that --cpuprofile asks for.
+// startCPUProfile starts the profile that --cpuprofile requests.
 func (a *app) startCPUProfile() error {
 	f, err := os.Create(a.cpuProfile)
 	if err != nil {

@@ -58,8 +58,8 @@ var (
 	ErrInvalidRegex = errors.NewKind("the given regular expression is invalid: %s")
 )
 
-// ShouldPanic is kept for API compatibility. This implementation holds no
-// resources that need Close, so it never panics.
+// ShouldPanic is kept for API compatibility and has no effect: this
+// implementation holds no resources that need Close and has no finalizer.
 var ShouldPanic = true
 
 // SetRegexLeakHandler is kept for API compatibility. A Regex that is never
@@ -71,7 +71,7 @@ type RegexFlags uint32
 
 const (
 	RegexFlags_None RegexFlags = 0
-	// RegexFlags_Unix_Lines makes only \n end a line; Go's regexp knows no
+	// RegexFlags_Unix_Lines makes only \n end a line; Go's regexp has no
 	// other line end, so it changes nothing.
 	RegexFlags_Unix_Lines       RegexFlags = 1
 	RegexFlags_Case_Insensitive RegexFlags = 2
