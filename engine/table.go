@@ -145,6 +145,9 @@ func (t *table) PartitionRows(ctx *sql.Context, p sql.Partition) (sql.RowIter, e
 		rows = append(rows, row)
 		return nil
 	})
+	if err == nil {
+		err = r.Err()
+	}
 	if err != nil {
 		return nil, fmt.Errorf("read table %s: %w", t.def.Name(), err)
 	}

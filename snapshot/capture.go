@@ -110,9 +110,9 @@ func Capture(ctx context.Context, live *source.Dir, opts Options) (sum Summary, 
 			content[name] = data
 		}
 	}
-	m.Records = rec.sortedRecords()
+	records := rec.sortedRecords()
 
-	if err := writeArchive(ctx, out, m, content); err != nil {
+	if err := writeSnapshot(ctx, out, m, planSegments(records, content), content); err != nil {
 		return Summary{}, fmt.Errorf("write snapshot %s: %w", opts.Output, err)
 	}
 	size, err := out.commit()
@@ -123,7 +123,7 @@ func Capture(ctx context.Context, live *source.Dir, opts Options) (sum Summary, 
 	sum.FileSize = size
 	sum.Processes = len(procs)
 	sum.Errors = map[string]int{}
-	for _, r := range m.Records {
+	for _, r := range records {
 		switch {
 		case r.Errno != "":
 			sum.Errors[r.Errno]++

@@ -10,8 +10,15 @@ import (
 )
 
 // ErrCorrupt is wrapped by every error that reports a snapshot file that is
-// truncated, altered or not a snapshot at all.
-var ErrCorrupt = errors.New("invalid snapshot")
+// truncated, altered or not a snapshot at all. It matches
+// source.ErrDamaged, so a table that meets a damaged segment fails the
+// query.
+var ErrCorrupt error = corruptError{}
+
+type corruptError struct{}
+
+func (corruptError) Error() string        { return "invalid snapshot" }
+func (corruptError) Is(target error) bool { return target == source.ErrDamaged }
 
 // recordError rebuilds the error that a record holds, or returns nil. An
 // errno comes back as *fs.PathError wrapping the syscall.Errno, so callers

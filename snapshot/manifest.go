@@ -2,12 +2,15 @@
 // archive file, and serves that file back as a source.Source, so a query on
 // the snapshot returns the rows the live tables returned at capture time.
 //
-// The file is a zstd-compressed tar archive. Every successful file read is
-// one tar entry under proc/ or host/. Everything else that a read returned
-// (link targets, directory listings, link counts, digests, and errors with
-// their errno) is recorded in manifest.json, which also carries the SHA-256
-// of every file entry and the host and capture metadata. docs/snapshot.md
-// describes the format.
+// The file is a tar archive cut into segments, each compressed as its own
+// zstd frame, so the concatenation decompresses to one tar stream that
+// standard tools extract, and a query decompresses only the segments it
+// reads. A segment holds the reads of one part of one process (or of the
+// host): one tar entry per successful file read, and a records file with
+// the outcome of every read, errors and link targets included. The last
+// frame holds manifest.json, with the host and capture metadata and each
+// segment's offset and SHA-256, and a footer frame points to it.
+// docs/snapshot.md describes the format.
 package snapshot
 
 import (
@@ -17,16 +20,12 @@ import (
 // Format names the file format in the manifest.
 const Format = "procsql-snapshot"
 
-// Version is the manifest version this package writes and reads.
-const Version = 1
+// Version is the format version this package writes and reads. Version 1,
+// one tar stream with all records in manifest.json, was written only by
+// development builds.
+const Version = 2
 
-// Names of the archive entries that are not captured files.
-const (
-	manifestName     = "manifest.json"
-	manifestHashName = "manifest.json.sha256"
-)
-
-// Operations recorded in the manifest, one per source.Source method.
+// Operations recorded in the segments, one per source.Source method.
 const (
 	OpRead        = "read"         // ReadFile: content in the archive at Path
 	OpReadLink    = "readlink"     // ReadLink: Target
@@ -44,18 +43,25 @@ type Manifest struct {
 	Version int         `json:"version"`
 	Host    Host        `json:"host"`
 	Capture CaptureInfo `json:"capture"`
-	Records []Record    `json:"records"`
 	Procs   []Process   `json:"processes"`
 	// Executables lists executable copies stored under exe/, made with
 	// --copy-deleted-exe.
 	Executables []Executable `json:"executables,omitempty"`
-
-	// index finds a record by recordKey; Open fills it.
-	index map[string]*Record
+	// Segments lists the compressed frames before the manifest, in file
+	// order; they cover the file from its first byte without gaps.
+	Segments []Segment `json:"segments"`
 }
 
-// recordKey is the key of the record of op on path.
-func recordKey(op, path string) string { return op + "\x00" + path }
+// Segment describes one zstd frame of the file and the tar entries it
+// decompresses to.
+type Segment struct {
+	Name    string `json:"name"`    // segmentOf of every path inside
+	Offset  int64  `json:"offset"`  // of the frame in the file, in bytes
+	Length  int64  `json:"length"`  // of the compressed frame, in bytes
+	SHA256  string `json:"sha256"`  // of the compressed frame
+	Size    int64  `json:"size"`    // of the decompressed tar entries, in bytes
+	Entries int    `json:"entries"` // tar entries, the records file included
+}
 
 // Host describes the captured host.
 type Host struct {
@@ -83,6 +89,10 @@ type Record struct {
 	Op        string   `json:"op"`
 	Path      string   `json:"path"`
 	Size      int64    `json:"size,omitempty"`
+	// Offset is where a successful read's bytes start in the tar stream
+	// of its segment, so a query finds them without walking the tar
+	// headers.
+	Offset    int64    `json:"offset,omitempty"`
 	SHA256    string   `json:"sha256,omitempty"` // of the archive entry for read ops; of the target file for hash
 	Target    string   `json:"target,omitempty"`
 	Names     []string `json:"names,omitempty"`

@@ -1,34 +1,49 @@
 package snapshot
 
 import (
+	"bytes"
 	"context"
 	"encoding/binary"
 	"fmt"
 	"io/fs"
 	"os"
+	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
+
+	"github.com/klauspost/compress/zstd"
 
 	"github.com/procsql/procsql/source"
 )
 
-// Snapshot is a loaded snapshot file. It implements source.Source by
+// Snapshot is an open snapshot file. It implements source.Source by
 // replaying the recorded outcome of every read, errors included, so the
-// tables cannot tell it from the live /proc it was captured from.
+// tables cannot tell it from the live /proc it was captured from. Segments
+// are decompressed when a read first needs them. It is safe for concurrent
+// use.
 type Snapshot struct {
 	path     string
+	file     *os.File
+	limits   Limits
 	manifest *Manifest
-	content  map[string]entry
-	records  map[string]*Record // by op and path
-	pids     map[string]bool    // the process directories the capture listed
+	segments map[string]Segment
+	exes     map[string]Executable // copies stored in the file, by path
+	decoder  *zstd.Decoder
+	cache    *segmentCache
+
+	pidsOnce sync.Once
+	pids     map[string]bool // the process directories the capture listed
+	pidsErr  error
 }
 
 var _ source.Source = (*Snapshot)(nil)
 
-// Open reads and verifies the snapshot file at path. It holds the whole
-// content in memory and writes nothing to disk. A zero limits means
-// DefaultLimits.
+// Open opens the snapshot file at path and verifies its manifest and the
+// digest of every compressed segment. It decompresses segments only when a
+// read needs them, verifying each file's digest then, and writes nothing to
+// disk. A zero limits means DefaultLimits. Close releases the file.
 func Open(ctx context.Context, path string, limits Limits) (*Snapshot, error) {
 	if limits == (Limits{}) {
 		limits = DefaultLimits
@@ -38,65 +53,173 @@ func Open(ctx context.Context, path string, limits Limits) (*Snapshot, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open snapshot: %w", err)
 	}
-	defer f.Close()
+	s, err := open(ctx, f, path, limits)
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("open snapshot %s: %w", path, err)
+	}
+	return s, nil
+}
+
+func open(ctx context.Context, f *os.File, path string, limits Limits) (*Snapshot, error) {
 	info, err := f.Stat()
 	if err != nil {
-		return nil, fmt.Errorf("open snapshot: %w", err)
+		return nil, err
 	}
 	if !info.Mode().IsRegular() {
-		return nil, fmt.Errorf("open snapshot %s: not a regular file (%s): give the file that procsql snapshot -o wrote", path, info.Mode().Type())
+		return nil, fmt.Errorf("not a regular file (%s): give the file that procsql snapshot -o wrote", info.Mode().Type())
 	}
 	if info.Size() == 0 {
-		return nil, fmt.Errorf("open snapshot %s: %w: the file is empty", path, ErrCorrupt)
+		return nil, fmt.Errorf("%w: the file is empty", ErrCorrupt)
 	}
 	// A snapshot compresses /proc text well, but not beyond this ratio; a
 	// file that expands further is a decompression bomb.
 	if bound := info.Size() * maxExpansion; bound < limits.MaxTotalSize {
 		limits.MaxTotalSize = max(bound, minTotalBound)
 	}
-	m, content, err := readArchive(ctx, f, limits)
+	dec, err := zstd.NewReader(nil, zstd.WithDecoderConcurrency(runtime.GOMAXPROCS(0)),
+		zstd.WithDecodeAllCapLimit(true), zstd.WithDecoderMaxMemory(uint64(limits.MaxEntrySize)*2))
 	if err != nil {
-		return nil, fmt.Errorf("open snapshot %s: %w", path, err)
+		return nil, err
 	}
-	s := &Snapshot{path: path, manifest: m, content: content, records: m.index}
-	s.pids = map[string]bool{}
-	if root, ok := s.records[recordKey(OpReadDir, procPath("."))]; ok {
-		for _, name := range root.Names {
-			s.pids[name] = true
+	m, err := readManifest(f, info.Size(), limits, dec)
+	if err != nil {
+		dec.Close()
+		return nil, err
+	}
+	if err := checkFrames(ctx, f, m.Segments); err != nil {
+		dec.Close()
+		return nil, err
+	}
+	s := &Snapshot{
+		path: path, file: f, limits: limits, manifest: m, decoder: dec,
+		segments: make(map[string]Segment, len(m.Segments)),
+		exes:     map[string]Executable{},
+		cache:    newSegmentCache(limits.MaxCached),
+	}
+	for _, seg := range m.Segments {
+		s.segments[seg.Name] = seg
+	}
+	for _, exe := range m.Executables {
+		if exe.Error != "" {
+			continue
 		}
+		if _, ok := s.segments[segmentOf(exe.Path)]; !ok || !strings.HasPrefix(exe.Path, "exe/") {
+			dec.Close()
+			return nil, fmt.Errorf("%w: executable copy %q listed in the manifest is missing from the archive", ErrCorrupt, exe.Path)
+		}
+		s.exes[exe.Path] = exe
 	}
 	return s, nil
+}
+
+// Close releases the file. Reads after Close fail.
+func (s *Snapshot) Close() error {
+	s.decoder.Close()
+	return s.file.Close()
 }
 
 // Manifest returns the snapshot's manifest.
 func (s *Snapshot) Manifest() *Manifest { return s.manifest }
 
-// lookup returns the record of op on path. A read under a process directory
-// the capture did not list fails as not existing, as the live read would
-// have. Any other read the capture never made is reported as not collected.
-func (s *Snapshot) lookup(op, path string) (*Record, error) {
-	rec, ok := s.records[recordKey(op, path)]
-	if ok {
-		return rec, recordError(rec)
-	}
-	name := strings.TrimPrefix(path, "proc/")
-	first, _, _ := strings.Cut(name, "/")
-	if _, err := strconv.Atoi(first); err == nil && name != path && !s.pids[first] {
-		return nil, &fs.PathError{Op: op, Path: name, Err: fs.ErrNotExist}
-	}
-	return nil, &fs.PathError{Op: op, Path: name, Err: source.ErrNotCollected}
+// VerifySummary describes a verified snapshot.
+type VerifySummary struct {
+	Segments int
+	Files    int   // captured files and executable copies
+	Bytes    int64 // of those files
 }
 
+// Verify decompresses every segment and checks every file against the
+// SHA-256 its record holds. Open checks the digests of the compressed
+// frames, which cover every byte, and a query checks the frames it reads
+// again; only Verify recomputes the digest of each captured file.
+func (s *Snapshot) Verify(ctx context.Context) (VerifySummary, error) {
+	var sum VerifySummary
+	for _, seg := range s.manifest.Segments {
+		if err := ctx.Err(); err != nil {
+			return sum, err
+		}
+		// Through the loader, not the cache, so a full check does not
+		// evict what queries use.
+		loaded, err := s.loadSegment(seg, true)
+		if err != nil {
+			return sum, fmt.Errorf("verify snapshot %s: %w", s.path, err)
+		}
+		sum.Segments++
+		sum.Files += seg.Entries - 1
+		for _, data := range loaded.content {
+			sum.Bytes += int64(len(data))
+		}
+	}
+	for _, exe := range s.exes {
+		sum.Bytes += exe.Size
+	}
+	return sum, nil
+}
+
+// segment returns the segment called name, loading it on first use. A name
+// the manifest does not list is an empty segment.
+func (s *Snapshot) segment(name string) (*segment, error) {
+	seg, ok := s.segments[name]
+	if !ok {
+		return emptySegment, nil
+	}
+	return s.cache.get(name, func() (*segment, error) { return s.loadSegment(seg, false) })
+}
+
+// listedPIDs returns the process directories the capture listed in /proc.
+func (s *Snapshot) listedPIDs() (map[string]bool, error) {
+	s.pidsOnce.Do(func() {
+		s.pids = map[string]bool{}
+		seg, err := s.segment(segmentOf(procPath(".")))
+		if err != nil {
+			s.pidsErr = err
+			return
+		}
+		if root, ok := seg.records[recordKey{OpReadDir, procPath(".")}]; ok {
+			for _, name := range root.Names {
+				s.pids[name] = true
+			}
+		}
+	})
+	return s.pids, s.pidsErr
+}
+
+// lookup returns the record of op on path and the segment that holds it. A
+// read under a process directory the capture did not list fails as not
+// existing, as the live read would have. Any other read the capture never
+// made is reported as not collected. A damaged segment fails every read in
+// it with an error that wraps ErrCorrupt.
+func (s *Snapshot) lookup(op, path string) (*Record, *segment, error) {
+	name := strings.TrimPrefix(path, "proc/")
+	seg, err := s.segment(segmentOf(path))
+	if err != nil {
+		return nil, nil, &fs.PathError{Op: op, Path: name, Err: err}
+	}
+	if rec, ok := seg.records[recordKey{op, path}]; ok {
+		return rec, seg, recordError(rec)
+	}
+	first, _, _ := strings.Cut(name, "/")
+	if _, err := strconv.Atoi(first); err == nil && name != path {
+		pids, err := s.listedPIDs()
+		if err != nil {
+			return nil, nil, &fs.PathError{Op: op, Path: name, Err: err}
+		}
+		if !pids[first] {
+			return nil, nil, &fs.PathError{Op: op, Path: name, Err: fs.ErrNotExist}
+		}
+	}
+	return nil, nil, &fs.PathError{Op: op, Path: name, Err: source.ErrNotCollected}
+}
+
+// fileContent returns a copy of a file's bytes, so a caller that changes
+// them cannot change what later reads of the cached segment return.
 func (s *Snapshot) fileContent(op, path string) ([]byte, error) {
-	if _, err := s.lookup(op, path); err != nil {
+	_, seg, err := s.lookup(op, path)
+	if err != nil {
 		return nil, err
 	}
-	e, ok := s.content[path]
-	if !ok {
-		// A read that failed or that the capture recorded as empty.
-		return nil, nil
-	}
-	return e.data(path)
+	return bytes.Clone(seg.content[path]), nil
 }
 
 // ReadFile implements source.Source.
@@ -111,7 +234,7 @@ func (s *Snapshot) HostFile(name string) ([]byte, error) {
 
 // ReadLink implements source.Source.
 func (s *Snapshot) ReadLink(name string) (string, error) {
-	rec, err := s.lookup(OpReadLink, procPath(name))
+	rec, _, err := s.lookup(OpReadLink, procPath(name))
 	if err != nil {
 		return "", err
 	}
@@ -120,7 +243,7 @@ func (s *Snapshot) ReadLink(name string) (string, error) {
 
 // ReadDir implements source.Source.
 func (s *Snapshot) ReadDir(name string) ([]string, error) {
-	rec, err := s.lookup(OpReadDir, procPath(name))
+	rec, _, err := s.lookup(OpReadDir, procPath(name))
 	if err != nil {
 		return nil, err
 	}
@@ -129,7 +252,7 @@ func (s *Snapshot) ReadDir(name string) ([]string, error) {
 
 // HostDir implements source.Source.
 func (s *Snapshot) HostDir(name string) ([]string, error) {
-	rec, err := s.lookup(OpHostReadDir, hostPath(name))
+	rec, _, err := s.lookup(OpHostReadDir, hostPath(name))
 	if err != nil {
 		return nil, err
 	}
@@ -138,7 +261,7 @@ func (s *Snapshot) HostDir(name string) ([]string, error) {
 
 // ProbePIDs implements source.Source.
 func (s *Snapshot) ProbePIDs(max int) ([]int, error) {
-	rec, err := s.lookup(OpProbe, probePath(max))
+	rec, _, err := s.lookup(OpProbe, probePath(max))
 	if err != nil {
 		return nil, err
 	}
@@ -147,7 +270,7 @@ func (s *Snapshot) ProbePIDs(max int) ([]int, error) {
 
 // Stat implements source.Source.
 func (s *Snapshot) Stat(name string) (source.FileStat, error) {
-	rec, err := s.lookup(OpStat, procPath(name))
+	rec, _, err := s.lookup(OpStat, procPath(name))
 	if err != nil {
 		return source.FileStat{}, err
 	}
@@ -159,7 +282,7 @@ func (s *Snapshot) Stat(name string) (source.FileStat, error) {
 
 // Hash implements source.Source.
 func (s *Snapshot) Hash(name string) (source.Digest, error) {
-	rec, err := s.lookup(OpHash, procPath(name))
+	rec, _, err := s.lookup(OpHash, procPath(name))
 	if err != nil {
 		return source.Digest{}, err
 	}

@@ -1,6 +1,7 @@
 package source
 
 import (
+	"errors"
 	"strconv"
 	"sync"
 )
@@ -17,6 +18,8 @@ type Cache struct {
 	dirs  map[string]*entry[cachedNames]
 	stat  map[string]*entry[cachedStat]
 	hash  map[string]*entry[cachedDigest]
+
+	damaged error // the first read error that wraps ErrDamaged
 }
 
 // entry is one cached result. once makes concurrent callers for the same
@@ -77,11 +80,33 @@ func memo[V any](c *Cache, m map[string]*entry[V], name string, read func() V) V
 	return e.value
 }
 
+// check keeps the first error that wraps ErrDamaged, whichever table made
+// the read and whatever it did with the error, and returns err.
+func (c *Cache) check(err error) error {
+	if err != nil && errors.Is(err, ErrDamaged) {
+		c.mu.Lock()
+		if c.damaged == nil {
+			c.damaged = err
+		}
+		c.mu.Unlock()
+	}
+	return err
+}
+
+// Err returns the first read of damaged data through the Cache, or nil. A
+// query that made such a read must fail, even where a table treated the
+// error as a missing file.
+func (c *Cache) Err() error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.damaged
+}
+
 // ReadFile implements Source.
 func (c *Cache) ReadFile(name string) ([]byte, error) {
 	v := memo(c, c.files, name, func() cachedBytes {
 		data, err := c.src.ReadFile(name)
-		return cachedBytes{data, err}
+		return cachedBytes{data, c.check(err)}
 	})
 	return v.data, v.err
 }
@@ -90,7 +115,7 @@ func (c *Cache) ReadFile(name string) ([]byte, error) {
 func (c *Cache) ReadLink(name string) (string, error) {
 	v := memo(c, c.links, name, func() cachedString {
 		text, err := c.src.ReadLink(name)
-		return cachedString{text, err}
+		return cachedString{text, c.check(err)}
 	})
 	return v.text, v.err
 }
@@ -99,7 +124,7 @@ func (c *Cache) ReadLink(name string) (string, error) {
 func (c *Cache) ReadDir(name string) ([]string, error) {
 	v := memo(c, c.dirs, name, func() cachedNames {
 		names, err := c.src.ReadDir(name)
-		return cachedNames{names, err}
+		return cachedNames{names, c.check(err)}
 	})
 	return v.names, v.err
 }
@@ -108,7 +133,7 @@ func (c *Cache) ReadDir(name string) ([]string, error) {
 func (c *Cache) Stat(name string) (FileStat, error) {
 	v := memo(c, c.stat, name, func() cachedStat {
 		st, err := c.src.Stat(name)
-		return cachedStat{st, err}
+		return cachedStat{st, c.check(err)}
 	})
 	return v.stat, v.err
 }
@@ -117,7 +142,7 @@ func (c *Cache) Stat(name string) (FileStat, error) {
 func (c *Cache) Hash(name string) (Digest, error) {
 	v := memo(c, c.hash, name, func() cachedDigest {
 		digest, err := c.src.Hash(name)
-		return cachedDigest{digest, err}
+		return cachedDigest{digest, c.check(err)}
 	})
 	return v.digest, v.err
 }
@@ -126,7 +151,7 @@ func (c *Cache) Hash(name string) (Digest, error) {
 func (c *Cache) ProbePIDs(max int) ([]int, error) {
 	v := memo(c, c.dirs, "\x00probe/"+strconv.Itoa(max), func() cachedNames {
 		pids, err := c.src.ProbePIDs(max)
-		return cachedNames{names: pidNames(pids), err: err}
+		return cachedNames{names: pidNames(pids), err: c.check(err)}
 	})
 	return namePIDs(v.names), v.err
 }
@@ -135,7 +160,7 @@ func (c *Cache) ProbePIDs(max int) ([]int, error) {
 func (c *Cache) HostDir(name string) ([]string, error) {
 	v := memo(c, c.dirs, "\x00host/"+name, func() cachedNames {
 		names, err := c.src.HostDir(name)
-		return cachedNames{names, err}
+		return cachedNames{names, c.check(err)}
 	})
 	return v.names, v.err
 }
@@ -145,7 +170,7 @@ func (c *Cache) HostDir(name string) ([]string, error) {
 func (c *Cache) HostFile(name string) ([]byte, error) {
 	v := memo(c, c.files, "\x00host/"+name, func() cachedBytes {
 		data, err := c.src.HostFile(name)
-		return cachedBytes{data, err}
+		return cachedBytes{data, c.check(err)}
 	})
 	return v.data, v.err
 }

@@ -83,6 +83,12 @@ type Description struct {
 // was not collected.
 var ErrNotCollected = fmt.Errorf("not collected by the source: %w", fs.ErrNotExist)
 
+// ErrDamaged is wrapped by the error for data that a source holds but
+// cannot serve intact, such as a snapshot segment that fails its digest.
+// Unlike a failed read of /proc, which leaves columns NULL, it must fail
+// the query: the answer would silently miss what the damaged data held.
+var ErrDamaged = errors.New("damaged source data")
+
 // Gone reports whether err means that the process owning the file no longer
 // exists: the kernel returns ENOENT when the pid directory is gone and ESRCH
 // when the process exits between open and read.

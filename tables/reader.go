@@ -24,6 +24,7 @@ type Reader struct {
 	memo     map[string]any
 	failures map[failureKey]int
 	notes    []string
+	damaged  error // the first read that wraps source.ErrDamaged
 }
 
 type failureKey struct {
@@ -59,6 +60,14 @@ func memoize[V any](r *Reader, key string, compute func() V) V {
 // recordFailure counts a read failure that is not a vanished process. A
 // vanished process is normal during a scan and is not reported.
 func (r *Reader) recordFailure(name string, err error) {
+	if errors.Is(err, source.ErrDamaged) {
+		r.mu.Lock()
+		if r.damaged == nil {
+			r.damaged = err
+		}
+		r.mu.Unlock()
+		return
+	}
 	if errors.Is(err, source.ErrNotCollected) {
 		r.recordMissing(name)
 		return
@@ -67,6 +76,22 @@ func (r *Reader) recordFailure(name string, err error) {
 		return
 	}
 	r.countFailure(name, failureReason(err))
+}
+
+// Err returns the first read of damaged source data, which must fail the
+// query, or nil. When Src keeps such errors itself, as source.Cache does,
+// reads whose errors a table set aside count too.
+func (r *Reader) Err() error {
+	r.mu.Lock()
+	damaged := r.damaged
+	r.mu.Unlock()
+	if damaged != nil {
+		return damaged
+	}
+	if src, ok := r.Src.(interface{ Err() error }); ok {
+		return src.Err()
+	}
+	return nil
 }
 
 // recordMissing counts a file that a copied tree lacks although its process

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"os"
 	"path/filepath"
 	"strings"
@@ -81,5 +83,43 @@ func TestSnapshotErrors(t *testing.T) {
 	}
 	if data, _ := os.ReadFile(existing); string(data) != "keep" {
 		t.Errorf("existing file changed to %q", data)
+	}
+}
+
+func TestSnapshotVerify(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "case.procsql")
+	if _, _, err := runApp(t, "--proc", permissionTree, "snapshot", "-o", out); err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(data)
+	stdout, _, err := runApp(t, "snapshot", "verify", out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{out + ": intact\n", "sha256: " + hex.EncodeToString(sum[:]) + "\n", "processes: 2, segments: ", " by procsql "} {
+		if !strings.Contains(stdout, want) {
+			t.Errorf("verify output lacks %q:\n%s", want, stdout)
+		}
+	}
+
+	// A byte changed in the first segment.
+	data[10] ^= 0x01
+	damaged := filepath.Join(t.TempDir(), "damaged.procsql")
+	if err := os.WriteFile(damaged, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	stdout, _, err = runApp(t, "snapshot", "verify", damaged)
+	if err == nil || !strings.Contains(err.Error(), "does not match its SHA-256 in the manifest") {
+		t.Errorf("verify of a damaged file: %v, want a digest mismatch", err)
+	}
+	if strings.Contains(stdout, "intact") {
+		t.Errorf("verify of a damaged file printed %q", stdout)
+	}
+	if _, _, err := runApp(t, "snapshot", "verify"); err == nil || !strings.Contains(err.Error(), "accepts 1 arg") {
+		t.Errorf("verify without a file: %v, want a usage error", err)
 	}
 }

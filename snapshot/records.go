@@ -1,0 +1,236 @@
+package snapshot
+
+import (
+	"encoding/json"
+	"strconv"
+)
+
+// decodeRecords parses a segment's records file. encoding/json spent half
+// the time of a query on a large snapshot here, so the common case, records
+// as json.Marshal writes them with ASCII strings without escapes, has a
+// parser of its own. Anything else (escapes, non-ASCII text, null, an
+// unknown field) goes to encoding/json, which defines the result: the fast
+// path returns exactly what json.Unmarshal would, or gives up.
+func decodeRecords(data []byte) ([]Record, error) {
+	if recs, ok := fastRecords(data); ok {
+		return recs, nil
+	}
+	var recs []Record
+	err := json.Unmarshal(data, &recs)
+	return recs, err
+}
+
+// recordParser reads records from data at pos. Its methods report false
+// when the input leaves the subset the fast path handles.
+type recordParser struct {
+	data []byte
+	pos  int
+}
+
+func fastRecords(data []byte) ([]Record, bool) {
+	p := &recordParser{data: data}
+	if !p.consume('[') {
+		return nil, false
+	}
+	recs := []Record{}
+	if p.consume(']') {
+		return recs, p.end()
+	}
+	for {
+		var rec Record
+		if !p.record(&rec) {
+			return nil, false
+		}
+		recs = append(recs, rec)
+		if p.consume(']') {
+			return recs, p.end()
+		}
+		if !p.consume(',') {
+			return nil, false
+		}
+	}
+}
+
+func (p *recordParser) skipSpace() {
+	for p.pos < len(p.data) {
+		switch p.data[p.pos] {
+		case ' ', '\t', '\n', '\r':
+			p.pos++
+		default:
+			return
+		}
+	}
+}
+
+// consume skips white space and then c, reporting whether c was there.
+func (p *recordParser) consume(c byte) bool {
+	p.skipSpace()
+	if p.pos < len(p.data) && p.data[p.pos] == c {
+		p.pos++
+		return true
+	}
+	return false
+}
+
+func (p *recordParser) end() bool {
+	p.skipSpace()
+	return p.pos == len(p.data)
+}
+
+// str reads a string of printable ASCII without escapes.
+func (p *recordParser) str() (string, bool) {
+	if !p.consume('"') {
+		return "", false
+	}
+	start := p.pos
+	for p.pos < len(p.data) {
+		c := p.data[p.pos]
+		switch {
+		case c == '"':
+			s := string(p.data[start:p.pos])
+			p.pos++
+			return s, true
+		case c == '\\' || c < 0x20 || c >= 0x80:
+			return "", false
+		}
+		p.pos++
+	}
+	return "", false
+}
+
+// int reads an integer that fits in 64 bits, as encoding/json accepts it
+// for an int64 or uint64 field.
+func (p *recordParser) int() (string, bool) {
+	p.skipSpace()
+	start := p.pos
+	if p.pos < len(p.data) && p.data[p.pos] == '-' {
+		p.pos++
+	}
+	digits := p.pos
+	for p.pos < len(p.data) && p.data[p.pos] >= '0' && p.data[p.pos] <= '9' {
+		p.pos++
+	}
+	n := p.pos - digits
+	// JSON allows no leading zeros; a fraction or exponent ends the fast path.
+	if n == 0 || (n > 1 && p.data[digits] == '0') {
+		return "", false
+	}
+	if p.pos < len(p.data) && (p.data[p.pos] == '.' || p.data[p.pos] == 'e' || p.data[p.pos] == 'E') {
+		return "", false
+	}
+	return string(p.data[start:p.pos]), true
+}
+
+func (p *recordParser) int64() (int64, bool) {
+	s, ok := p.int()
+	if !ok {
+		return 0, false
+	}
+	v, err := strconv.ParseInt(s, 10, 64)
+	return v, err == nil
+}
+
+func (p *recordParser) uint64() (uint64, bool) {
+	s, ok := p.int()
+	if !ok {
+		return 0, false
+	}
+	v, err := strconv.ParseUint(s, 10, 64)
+	return v, err == nil
+}
+
+func (p *recordParser) boolean() (bool, bool) {
+	p.skipSpace()
+	rest := p.data[p.pos:]
+	switch {
+	case len(rest) >= 4 && string(rest[:4]) == "true":
+		p.pos += 4
+		return true, true
+	case len(rest) >= 5 && string(rest[:5]) == "false":
+		p.pos += 5
+		return false, true
+	}
+	return false, false
+}
+
+func (p *recordParser) strings() ([]string, bool) {
+	if !p.consume('[') {
+		return nil, false
+	}
+	out := []string{}
+	if p.consume(']') {
+		return out, true
+	}
+	for {
+		s, ok := p.str()
+		if !ok {
+			return nil, false
+		}
+		out = append(out, s)
+		if p.consume(']') {
+			return out, true
+		}
+		if !p.consume(',') {
+			return nil, false
+		}
+	}
+}
+
+// record reads one object into rec. Field names match exactly, where
+// encoding/json would also match them without regard to case; any other
+// spelling ends the fast path.
+func (p *recordParser) record(rec *Record) bool {
+	if !p.consume('{') {
+		return false
+	}
+	if p.consume('}') {
+		return true
+	}
+	for {
+		key, ok := p.str()
+		if !ok || !p.consume(':') {
+			return false
+		}
+		switch key {
+		case "op":
+			rec.Op, ok = p.str()
+		case "path":
+			rec.Path, ok = p.str()
+		case "size":
+			rec.Size, ok = p.int64()
+		case "offset":
+			rec.Offset, ok = p.int64()
+		case "sha256":
+			rec.SHA256, ok = p.str()
+		case "target":
+			rec.Target, ok = p.str()
+		case "names":
+			rec.Names, ok = p.strings()
+		case "nlink":
+			var v uint64
+			v, ok = p.uint64()
+			rec.LinkCount = &v
+		case "file_size":
+			var v int64
+			v, ok = p.int64()
+			rec.FileSize = &v
+		case "errno":
+			rec.Errno, ok = p.str()
+		case "error":
+			rec.Error, ok = p.str()
+		case "not_collected":
+			rec.NotCollected, ok = p.boolean()
+		default:
+			return false
+		}
+		if !ok {
+			return false
+		}
+		if p.consume('}') {
+			return true
+		}
+		if !p.consume(',') {
+			return false
+		}
+	}
+}

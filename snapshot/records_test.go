@@ -1,0 +1,66 @@
+package snapshot
+
+import (
+	"encoding/json"
+	"reflect"
+	"testing"
+)
+
+var recordSeeds = []string{
+	`[]`,
+	` [ ] `,
+	`[{}]`,
+	`[{"op":"read","path":"proc/1/stat","size":239,"offset":1024,"sha256":"bd5f"}]`,
+	`[{"op":"readlink","path":"proc/1/exe","target":"/usr/bin/x (deleted)"},{"op":"stat","path":"proc/1/exe","nlink":0,"file_size":-1}]`,
+	`[{"op":"readdir","path":"proc/.","names":["1","2","self"]},{"op":"readdir","path":"proc/1/fd","names":[]}]`,
+	`[{"op":"read","path":"proc/1/environ","errno":"EACCES"},{"op":"read","path":"proc/1/x","not_collected":true,"error":"boom"}]`,
+	"[\n {\"op\": \"read\",\n  \"path\": \"proc/1/stat\"}\n]",
+	// Each of these leaves the fast path; encoding/json decides.
+	`[{"op":"readlink","path":"proc/1/exe","target":"/tmp/a\"b\\c\n\u00e9"}]`,
+	"[{\"op\":\"readlink\",\"path\":\"proc/1/exe\",\"target\":\"/tmp/\xff\xfe\"}]",
+	`[{"OP":"read","Path":"proc/1/stat"}]`,
+	`[{"op":"read","path":"proc/1/stat","size":1e3}]`,
+	`[{"op":"stat","path":"proc/1/exe","nlink":-1}]`,
+	`[{"op":"stat","path":"proc/1/exe","nlink":18446744073709551616}]`,
+	`[{"op":"read","path":"proc/1/stat","size":007}]`,
+	`[{"op":"read","path":"proc/1/stat","extra":[1,2]}]`,
+	`[{"op":null}]`,
+	`null`,
+	`[{"op":"read",}]`,
+	`[{"op":"read"}`,
+	`[{"op":"read"}] x`,
+	`[{"names":["a","a"],"names":["b"]}]`,
+}
+
+// TestDecodeRecordsMatchesJSON checks that the fast path returns what
+// encoding/json returns, and fails where it fails.
+func TestDecodeRecordsMatchesJSON(t *testing.T) {
+	for _, in := range recordSeeds {
+		checkDecodeRecords(t, []byte(in))
+	}
+	for _, in := range recordSeeds[3:7] {
+		if _, ok := fastRecords([]byte(in)); !ok {
+			t.Errorf("fast path gave up on %s, which json.Marshal could have written", in)
+		}
+	}
+}
+
+func checkDecodeRecords(t *testing.T, in []byte) {
+	t.Helper()
+	got, gotErr := decodeRecords(in)
+	var want []Record
+	wantErr := json.Unmarshal(in, &want)
+	if (gotErr == nil) != (wantErr == nil) {
+		t.Fatalf("%q: error %v, encoding/json %v", in, gotErr, wantErr)
+	}
+	if wantErr == nil && !reflect.DeepEqual(got, want) {
+		t.Fatalf("%q:\n got  %+v\n want %+v", in, got, want)
+	}
+}
+
+func FuzzDecodeRecords(f *testing.F) {
+	for _, in := range recordSeeds {
+		f.Add([]byte(in))
+	}
+	f.Fuzz(checkDecodeRecords)
+}

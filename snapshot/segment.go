@@ -1,0 +1,324 @@
+package snapshot
+
+import (
+	"archive/tar"
+	"bytes"
+	"container/list"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"sync"
+)
+
+// segment is a decompressed and verified segment: its records by
+// recordKey, and the bytes of its files by archive path.
+type segment struct {
+	records map[recordKey]*Record
+	content map[string][]byte
+	size    int64 // bytes held, for the cache
+}
+
+// emptySegment stands for a segment the manifest does not list: a part of a
+// process that no table read.
+var emptySegment = &segment{}
+
+// recordKey finds the record of an operation on an archive path.
+type recordKey struct{ op, path string }
+
+// buffers holds the compressed frames and tar streams of segments being
+// loaded; parseSegment copies what it keeps out of them.
+var buffers = sync.Pool{New: func() any { return new([]byte) }}
+
+func borrow(n int64) *[]byte {
+	b := buffers.Get().(*[]byte)
+	if int64(cap(*b)) < n {
+		*b = make([]byte, n)
+	}
+	*b = (*b)[:n]
+	return b
+}
+
+// loadSegment reads, decompresses and checks the segment seg. The frame's
+// digest is checked again, because the file may have changed since Open;
+// it covers every byte of the segment. verify also checks each file
+// against the digest its record holds, which only a file written with
+// inconsistent records can fail.
+func (s *Snapshot) loadSegment(seg Segment, verify bool) (*segment, error) {
+	if seg.Size > s.limits.MaxTotalSize {
+		return nil, fmt.Errorf("%w: segment %q declares %d bytes, above the limit of %d", ErrCorrupt, seg.Name, seg.Size, s.limits.MaxTotalSize)
+	}
+	frame := borrow(seg.Length)
+	defer buffers.Put(frame)
+	if err := readFrame(s.file, seg, *frame); err != nil {
+		return nil, err
+	}
+	// The capacity limit stops a frame that expands beyond its declared
+	// size from allocating more.
+	out := borrow(seg.Size)
+	defer buffers.Put(out)
+	data, err := s.decoder.DecodeAll(*frame, (*out)[:0])
+	if err != nil {
+		return nil, fmt.Errorf("%w: segment %q does not decompress to its declared %d bytes: %v", ErrCorrupt, seg.Name, seg.Size, err)
+	}
+	if int64(len(data)) != seg.Size {
+		return nil, fmt.Errorf("%w: segment %q decompresses to %d bytes, but the manifest lists %d", ErrCorrupt, seg.Name, len(data), seg.Size)
+	}
+	return parseSegment(seg, data, s.limits, s.exes, verify)
+}
+
+// parseSegment reads a segment's records, the first tar entry, and takes
+// each read's bytes at the offset its record gives, checking that they lie
+// inside the segment. With verify it also walks every tar header and checks
+// that the entries are regular files inside the segment, each read exactly
+// once at the recorded offset and with the recorded SHA-256; exes holds
+// the executable copies the manifest lists, by archive path.
+func parseSegment(seg Segment, data []byte, limits Limits, exes map[string]Executable, verify bool) (*segment, error) {
+	tr := tar.NewReader(bytes.NewReader(data))
+	hdr, err := tr.Next()
+	if err != nil {
+		return nil, fmt.Errorf("%w: segment %q does not start with a tar entry: %v", ErrCorrupt, seg.Name, err)
+	}
+	if err := checkEntryName(hdr); err != nil {
+		return nil, err
+	}
+	if hdr.Name != recordsName(seg.Name) {
+		return nil, fmt.Errorf("%w: segment %q starts with %q instead of its records %q", ErrCorrupt, seg.Name, hdr.Name, recordsName(seg.Name))
+	}
+	if hdr.Size < 0 || hdr.Size > int64(len(data)) || hdr.Size > limits.MaxEntrySize {
+		return nil, fmt.Errorf("%w: entry %q declares %d bytes, more than the limit of %d or the segment holds", ErrCorrupt, hdr.Name, hdr.Size, limits.MaxEntrySize)
+	}
+	raw, err := io.ReadAll(tr)
+	if err != nil {
+		return nil, fmt.Errorf("%w: entry %q is truncated or damaged: %v", ErrCorrupt, hdr.Name, err)
+	}
+	list, err := decodeRecords(raw)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s is not valid JSON: %v", ErrCorrupt, hdr.Name, err)
+	}
+
+	out := &segment{records: make(map[recordKey]*Record, len(list)), content: map[string][]byte{}}
+	for i := range list {
+		rec := &list[i]
+		if segmentOf(rec.Path) != seg.Name {
+			return nil, fmt.Errorf("%w: the record of %s on %q does not belong in segment %q", ErrCorrupt, rec.Op, rec.Path, seg.Name)
+		}
+		key := recordKey{rec.Op, rec.Path}
+		if _, seen := out.records[key]; seen {
+			return nil, fmt.Errorf("%w: the snapshot records %s of %q twice", ErrCorrupt, rec.Op, rec.Path)
+		}
+		out.records[key] = rec
+	}
+	if verify {
+		if err := checkEntries(seg, data, limits, list, exes); err != nil {
+			return nil, err
+		}
+	}
+	// Entry bytes are copied into one block, so the segment keeps its
+	// files once and neither the tar headers nor the records text.
+	total := int64(0)
+	for i := range list {
+		rec := &list[i]
+		if !isFileRead(rec) {
+			continue
+		}
+		if rec.Size < 0 || rec.Offset < 0 || rec.Offset > int64(len(data)) || rec.Size > int64(len(data))-rec.Offset {
+			return nil, fmt.Errorf("%w: the record of %q places %d bytes at offset %d of segment %q, which has %d", ErrCorrupt, rec.Path, rec.Size, rec.Offset, seg.Name, len(data))
+		}
+		total += rec.Size
+	}
+	block := make([]byte, 0, total)
+	for i := range list {
+		rec := &list[i]
+		if !isFileRead(rec) {
+			continue
+		}
+		if _, dup := out.content[rec.Path]; dup {
+			return nil, fmt.Errorf("%w: the snapshot records two reads of %q", ErrCorrupt, rec.Path)
+		}
+		start := len(block)
+		block = append(block, data[rec.Offset:rec.Offset+rec.Size]...)
+		out.content[rec.Path] = block[start:len(block):len(block)]
+	}
+	out.size = int64(len(block)) + int64(len(raw))
+	return out, nil
+}
+
+// isFileRead reports whether rec is a successful read whose bytes the
+// segment holds.
+func isFileRead(rec *Record) bool {
+	return (rec.Op == OpRead || rec.Op == OpHostRead) && !rec.failed()
+}
+
+// checkEntries walks the tar headers of a segment and checks them against
+// its records.
+func checkEntries(seg Segment, data []byte, limits Limits, list []Record, exes map[string]Executable) error {
+	reads := make(map[string]*Record, len(list))
+	for i := range list {
+		if isFileRead(&list[i]) {
+			reads[list[i].Path] = &list[i]
+		}
+	}
+	seen := map[string]bool{}
+	var files []tarFile
+	r := bytes.NewReader(data)
+	tr := tar.NewReader(r)
+	entries := 0
+	for {
+		hdr, err := tr.Next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return fmt.Errorf("%w: segment %q is damaged after %d entries: %v", ErrCorrupt, seg.Name, entries, err)
+		}
+		if entries++; entries > seg.Entries {
+			return fmt.Errorf("%w: segment %q holds more than its declared %d entries", ErrCorrupt, seg.Name, seg.Entries)
+		}
+		if err := checkEntryName(hdr); err != nil {
+			return err
+		}
+		if hdr.Size < 0 || hdr.Size > limits.MaxEntrySize {
+			return fmt.Errorf("%w: entry %q declares %d bytes, above the limit of %d", ErrCorrupt, hdr.Name, hdr.Size, limits.MaxEntrySize)
+		}
+		if seen[hdr.Name] {
+			return fmt.Errorf("%w: entry %q appears twice", ErrCorrupt, hdr.Name)
+		}
+		seen[hdr.Name] = true
+		if entries == 1 {
+			continue // the records, which parseSegment read
+		}
+		if segmentOf(hdr.Name) != seg.Name {
+			return fmt.Errorf("%w: entry %q does not belong in segment %q", ErrCorrupt, hdr.Name, seg.Name)
+		}
+		// The reader stands at the entry's first byte after Next.
+		offset := int64(len(data)) - int64(r.Len())
+		body, err := io.ReadAll(tr)
+		if err != nil {
+			return fmt.Errorf("%w: entry %q is truncated or damaged: %v", ErrCorrupt, hdr.Name, err)
+		}
+		files = append(files, tarFile{hdr.Name, offset, body})
+	}
+	if entries != seg.Entries {
+		return fmt.Errorf("%w: segment %q holds %d entries, but the manifest lists %d", ErrCorrupt, seg.Name, entries, seg.Entries)
+	}
+	// Which entries exist is checked before where they are, so a missing
+	// entry is reported as missing rather than as the others' moved offsets.
+	for name := range reads {
+		if !seen[name] {
+			return fmt.Errorf("%w: entry %q listed in the snapshot is missing from the archive", ErrCorrupt, name)
+		}
+	}
+	for _, f := range files {
+		if exe, ok := exes[f.name]; ok {
+			if err := checkDigest(f.name, f.body, exe.Size, exe.SHA256); err != nil {
+				return err
+			}
+			continue
+		}
+		rec, ok := reads[f.name]
+		if !ok {
+			return fmt.Errorf("%w: entry %q is not listed in the records of segment %q", ErrCorrupt, f.name, seg.Name)
+		}
+		if err := checkDigest(f.name, f.body, rec.Size, rec.SHA256); err != nil {
+			return err
+		}
+		if rec.Offset != f.offset {
+			return fmt.Errorf("%w: the record of %q gives offset %d, but the entry starts at %d", ErrCorrupt, f.name, rec.Offset, f.offset)
+		}
+	}
+	return nil
+}
+
+// tarFile is one entry of a segment's tar stream.
+type tarFile struct {
+	name   string
+	offset int64 // of its first byte in the stream
+	body   []byte
+}
+
+// checkDigest checks that the bytes of entry name have size bytes and the
+// SHA-256 want.
+func checkDigest(name string, data []byte, size int64, want string) error {
+	if int64(len(data)) != size {
+		return fmt.Errorf("%w: entry %q has %d bytes, but the snapshot lists %d", ErrCorrupt, name, len(data), size)
+	}
+	sum := sha256.Sum256(data)
+	if hex.EncodeToString(sum[:]) != want {
+		return fmt.Errorf("%w: entry %q does not match its SHA-256 in the snapshot", ErrCorrupt, name)
+	}
+	return nil
+}
+
+// segmentCache keeps recently used segments up to a byte budget, least
+// recently used first out, and loads each segment once however many
+// goroutines ask for it at the same time.
+type segmentCache struct {
+	max int64
+
+	mu    sync.Mutex
+	used  int64
+	items map[string]*cacheItem
+	order list.List // of *cacheItem, most recently used first
+}
+
+type cacheItem struct {
+	name string
+	once sync.Once
+	seg  *segment
+	err  error
+	elem *list.Element
+	size int64 // counted in used; 0 until loaded
+}
+
+func newSegmentCache(max int64) *segmentCache {
+	return &segmentCache{max: max, items: map[string]*cacheItem{}}
+}
+
+// get returns the segment called name, calling load when it is not cached.
+// A failed load is cached too: a damaged segment stays damaged.
+func (c *segmentCache) get(name string, load func() (*segment, error)) (*segment, error) {
+	c.mu.Lock()
+	it, ok := c.items[name]
+	if ok {
+		if it.elem != nil {
+			c.order.MoveToFront(it.elem)
+		}
+	} else {
+		it = &cacheItem{name: name}
+		c.items[name] = it
+		it.elem = c.order.PushFront(it)
+	}
+	c.mu.Unlock()
+
+	it.once.Do(func() {
+		it.seg, it.err = load()
+		c.mu.Lock()
+		defer c.mu.Unlock()
+		if it.seg != nil && it.elem != nil {
+			it.size = it.seg.size
+			c.used += it.size
+		}
+		c.evict(it)
+	})
+	return it.seg, it.err
+}
+
+// evict drops least recently used segments until the cache fits its budget,
+// keeping keep, which was just loaded. Callers hold c.mu.
+func (c *segmentCache) evict(keep *cacheItem) {
+	for c.used > c.max {
+		back := c.order.Back()
+		if back == nil {
+			return
+		}
+		old := back.Value.(*cacheItem)
+		if old == keep {
+			return
+		}
+		c.order.Remove(back)
+		old.elem = nil
+		c.used -= old.size
+		delete(c.items, old.name)
+	}
+}
