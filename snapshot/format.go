@@ -63,8 +63,9 @@ func decodeFooter(b []byte, fileSize int64) (footer, error) {
 
 // segmentOf names the segment that holds the record and file of an archive
 // path. Each process's reads are split by what reads them, so a query on
-// processes does not decompress the memory maps: proc/<pid>/fd holds fd/
-// and fdinfo/, proc/<pid>/maps holds maps, proc/<pid>/smaps holds smaps
+// processes does not decompress the memory maps: proc/<pid>/fd holds the
+// fd/ links, which every socket query reads, proc/<pid>/fdinfo the fdinfo/
+// files, proc/<pid>/maps holds maps, proc/<pid>/smaps holds smaps
 // and smaps_rollup (often most of a capture's bytes), proc/<pid>/task holds
 // the threads, and proc/<pid> the rest of the process. proc holds the other
 // /proc reads, host the files outside /proc, and each executable copy is a
@@ -86,8 +87,10 @@ func segmentOf(p string) string {
 	}
 	part, _, _ := strings.Cut(sub, "/")
 	switch part {
-	case "fd", "fdinfo":
+	case "fd":
 		return "proc/" + pid + "/fd"
+	case "fdinfo":
+		return "proc/" + pid + "/fdinfo"
 	case "maps":
 		return "proc/" + pid + "/maps"
 	case "smaps", "smaps_rollup":

@@ -41,9 +41,9 @@ type Snapshot struct {
 var _ source.Source = (*Snapshot)(nil)
 
 // Open opens the snapshot file at path and verifies its manifest and the
-// digest of every compressed segment. It decompresses segments only when a
-// read needs them, verifying each file's digest then, and writes nothing to
-// disk. A zero limits means DefaultLimits. Close releases the file.
+// digest of every compressed segment. It decompresses a segment only when a
+// read first needs it and writes nothing to disk. A zero limits means
+// DefaultLimits. Close releases the file.
 func Open(ctx context.Context, path string, limits Limits) (*Snapshot, error) {
 	if limits == (Limits{}) {
 		limits = DefaultLimits

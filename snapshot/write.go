@@ -17,7 +17,7 @@ import (
 	"github.com/klauspost/compress/zstd"
 )
 
-// segmentPlan is what one segment will hold: its records in path order and
+// segmentPlan is the content of one segment: its records in path order and
 // the archive paths of its files.
 type segmentPlan struct {
 	name    string
@@ -155,9 +155,8 @@ func writeSnapshot(ctx context.Context, w io.Writer, m *Manifest, plans []*segme
 
 // buildSegment writes a segment's records file and then its files as tar
 // entries without the end-of-archive marker, and compresses them. The
-// records come first so that a reader finds them in the first header; each
-// read record holds its file's offset, which the records file, written
-// before the files, can know only by laying the files out first.
+// records come first, so a reader finds them in the first header. Each read
+// record holds its file's offset, so the files are laid out first.
 func buildSegment(enc *zstd.Encoder, p *segmentPlan, content map[string][]byte, modTime time.Time) compressedSegment {
 	if p.records == nil {
 		p.records = []Record{}
@@ -180,9 +179,9 @@ func buildSegment(enc *zstd.Encoder, p *segmentPlan, content map[string][]byte, 
 		return compressedSegment{err: fmt.Errorf("write segment %s: %w", p.name, err)}
 	}
 
-	// The records file's own length moves the files, and the offsets it
-	// holds change that length, so lay it out until it stops growing; tar
-	// pads it to 512 bytes, so two rounds nearly always suffice.
+	// The records file's length moves the files, and the offsets in it
+	// change that length. Tar pads it to 512 bytes, so the loop below
+	// rarely needs more than two rounds to stop growing.
 	var head bytes.Buffer
 	var shift int64
 	for {
