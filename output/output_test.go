@@ -1,6 +1,7 @@
 package output
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -63,5 +64,24 @@ func TestCSVNullAndQuotes(t *testing.T) {
 	res := Result{Columns: []string{"a", "b"}, Types: []sql.Type{types.LongText, types.LongText}, Rows: []sql.Row{{nil, "x,\"y\"\nz"}}}
 	if got, want := write(t, "csv", res), "a,b\n,\"x,\"\"y\"\"\nz\"\n"; got != want {
 		t.Errorf("csv = %q, want %q", got, want)
+	}
+}
+
+func TestCSVIntegersMatchSprint(t *testing.T) {
+	values := []any{int8(-128), int8(1), int32(-2147483648), int32(4711), int64(-9223372036854775808), uint32(4294967295), uint64(18446744073709551615), int16(-3), uint8(7), float64(0.5)}
+	row := sql.Row(values)
+	res := Result{Columns: make([]string, len(values)), Rows: []sql.Row{row}}
+	for i := range res.Columns {
+		res.Columns[i] = "c"
+	}
+	lines := strings.Split(strings.TrimSuffix(write(t, "csv", res), "\n"), "\n")
+	if len(lines) != 2 {
+		t.Fatalf("csv has %d lines, want 2: %q", len(lines), lines)
+	}
+	got := strings.Split(lines[1], ",")
+	for i, v := range values {
+		if want := fmt.Sprint(v); i >= len(got) || got[i] != want {
+			t.Errorf("csv field %d for %T = %q, want %q", i, v, got[i], want)
+		}
 	}
 }

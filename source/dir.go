@@ -38,6 +38,10 @@ type Dir struct {
 	procfs   bool
 	readTime time.Time
 
+	// proc keeps the fd/ and fdinfo/ directories of processes open on a
+	// procfs mount. It is nil for a copied tree.
+	proc *procDirs
+
 	// The directories that a copied tree's reads are confined to, opened
 	// once with O_PATH: the tree, and its parent for host files.
 	treeOnce         sync.Once
@@ -45,7 +49,16 @@ type Dir struct {
 	treeErr, hostErr error
 
 	mu     sync.Mutex
-	hashes map[fileID]Digest
+	hashes map[fileID]*hashEntry
+}
+
+// hashEntry is the digest of one executable's content. The first reader
+// computes it and then closes done, and readers of the same file meanwhile
+// wait for it instead of hashing the file a second time.
+type hashEntry struct {
+	done   chan struct{}
+	digest Digest
+	err    error
 }
 
 // fileID identifies a file's content by device, inode and change time, so
@@ -69,7 +82,11 @@ func NewDir(root string) (*Dir, error) {
 	}
 	var st unix.Statfs_t
 	isProcfs := unix.Statfs(root, &st) == nil && st.Type == procSuperMagic
-	return &Dir{root: root, procfs: isProcfs, readTime: time.Now().UTC(), hashes: map[fileID]Digest{}}, nil
+	d := &Dir{root: root, procfs: isProcfs, readTime: time.Now().UTC(), hashes: map[fileID]*hashEntry{}}
+	if isProcfs {
+		d.proc = newProcDirs(root)
+	}
+	return d, nil
 }
 
 func (d *Dir) full(name string) string {
@@ -123,6 +140,15 @@ func (d *Dir) openFile(path string, flags int) (*os.File, error) {
 // ReadFile implements Source. It reads until EOF instead of trusting the size
 // that stat reports, because /proc files report a size of 0.
 func (d *Dir) ReadFile(name string) ([]byte, error) {
+	if d.procfs {
+		var data []byte
+		err := d.proc.run(name, func(dirfd int, rel string) error {
+			var err error
+			data, err = readProcFileAt(dirfd, rel, oneRead(name))
+			return err
+		})
+		return data, err
+	}
 	data, err := d.readAll(d.full(name))
 	if err != nil {
 		return nil, d.recordedError(name, err)
@@ -136,7 +162,7 @@ func (d *Dir) ReadFile(name string) ([]byte, error) {
 // memory or block the scan.
 func (d *Dir) readAll(name string) ([]byte, error) {
 	if d.procfs {
-		return readProcFile(name)
+		return readProcFileAt(unix.AT_FDCWD, name, oneRead(name))
 	}
 	f, err := d.openFile(name, os.O_RDONLY|syscall.O_NONBLOCK)
 	if err != nil {
@@ -178,11 +204,22 @@ func (d *Dir) readAll(name string) ([]byte, error) {
 // ReadLink implements Source. In a copied tree a link is a regular file whose
 // content is the link text.
 func (d *Dir) ReadLink(name string) (string, error) {
+	if d.procfs {
+		var target string
+		err := d.proc.run(name, func(dirfd int, rel string) error {
+			var err error
+			if target, err = readlinkAt(dirfd, rel); err != nil {
+				return &fs.PathError{Op: "readlink", Path: rel, Err: err}
+			}
+			return nil
+		})
+		return target, err
+	}
 	target, err := d.readlink(d.full(name))
 	if err == nil {
 		return target, nil
 	}
-	if errors.Is(err, syscall.EINVAL) && !d.procfs {
+	if errors.Is(err, syscall.EINVAL) {
 		data, readErr := d.readAll(d.full(name))
 		if readErr != nil {
 			return "", d.recordedError(name, readErr)
@@ -194,12 +231,9 @@ func (d *Dir) ReadLink(name string) (string, error) {
 	return "", d.recordedError(name, err)
 }
 
-// readlink reads a link's text; in a copied tree, only through directories
+// readlink reads a link's text in a copied tree, only through directories
 // that are not links themselves.
 func (d *Dir) readlink(path string) (string, error) {
-	if d.procfs {
-		return os.Readlink(path)
-	}
 	dir, err := d.openFile(filepath.Dir(path), unix.O_PATH|unix.O_DIRECTORY)
 	if err != nil {
 		return "", err
@@ -227,9 +261,16 @@ func (d *Dir) ReadDir(name string) ([]string, error) {
 	}
 	var names []string
 	if d.procfs {
+		// A listed directory such as 123/fd is read through next, so its
+		// descriptor is kept for those reads.
+		keep := isProcDirKey(name)
+		var fd int
 		var err error
-		if names, err = readProcDir(d.full(name)); err != nil {
-			return nil, d.recordedError(name, err)
+		if names, fd, err = readProcDir(d.full(name), keep); err != nil {
+			return nil, err
+		}
+		if keep {
+			d.proc.keep(name, fd)
 		}
 	} else {
 		f, err := d.openFile(d.full(name), os.O_RDONLY|syscall.O_DIRECTORY)
@@ -276,8 +317,14 @@ func (d *Dir) Stat(name string) (FileStat, error) {
 		return st, nil
 	}
 	var st unix.Stat_t
-	if err := unix.Stat(d.full(name), &st); err != nil {
-		return FileStat{}, &fs.PathError{Op: "stat", Path: d.full(name), Err: err}
+	err := d.proc.run(name, func(dirfd int, rel string) error {
+		if err := unix.Fstatat(dirfd, rel, &st, 0); err != nil {
+			return &fs.PathError{Op: "stat", Path: rel, Err: err}
+		}
+		return nil
+	})
+	if err != nil {
+		return FileStat{}, err
 	}
 	return FileStat{LinkCount: uint64(st.Nlink), Size: st.Size, HasSize: true}, nil
 }
@@ -296,32 +343,78 @@ func (d *Dir) Hash(name string) (Digest, error) {
 		}
 		return dg, nil
 	}
-	f, err := os.Open(d.full(name))
+	var dg Digest
+	err := d.proc.run(name, func(dirfd int, rel string) error {
+		var err error
+		dg, err = d.hashAt(dirfd, rel)
+		return err
+	})
+	return dg, err
+}
+
+// hashAt hashes the file that path, relative to dirfd, opens. Files with
+// the same identity share one digest, computed by the first caller.
+func (d *Dir) hashAt(dirfd int, path string) (Digest, error) {
+	fd, err := openatRetry(dirfd, path, unix.O_RDONLY|unix.O_CLOEXEC)
 	if err != nil {
-		return Digest{}, err
+		return Digest{}, &fs.PathError{Op: "open", Path: path, Err: err}
 	}
-	defer f.Close()
+	defer unix.Close(fd)
 	var st unix.Stat_t
-	if err := unix.Fstat(int(f.Fd()), &st); err != nil {
-		return Digest{}, &fs.PathError{Op: "fstat", Path: d.full(name), Err: err}
+	if err := unix.Fstat(fd, &st); err != nil {
+		return Digest{}, &fs.PathError{Op: "fstat", Path: path, Err: err}
 	}
 	id := fileID{dev: st.Dev, ino: st.Ino, ctimeSec: st.Ctim.Sec, ctimeNs: st.Ctim.Nsec, size: st.Size}
 	d.mu.Lock()
-	dg, ok := d.hashes[id]
-	d.mu.Unlock()
-	if ok {
-		return dg, nil
+	e, found := d.hashes[id]
+	if !found {
+		e = &hashEntry{done: make(chan struct{})}
+		d.hashes[id] = e
 	}
+	d.mu.Unlock()
+	if found {
+		<-e.done
+		if e.err == nil {
+			return e.digest, nil
+		}
+		// The first reader failed; this descriptor may still read.
+		return hashFD(fd, path)
+	}
+	e.digest, e.err = hashFD(fd, path)
+	if e.err != nil {
+		d.mu.Lock()
+		delete(d.hashes, id)
+		d.mu.Unlock()
+	}
+	close(e.done)
+	return e.digest, e.err
+}
+
+// hashBuffers holds the read buffers of hashFD. 256 KiB takes a 70 MB
+// executable in about 300 reads instead of the 2,200 of io.Copy's 32 KiB.
+var hashBuffers = sync.Pool{New: func() any { return new([256 << 10]byte) }}
+
+// hashFD returns the SHA-256 and size of what fd reads from its offset to
+// the end.
+func hashFD(fd int, path string) (Digest, error) {
+	buf := hashBuffers.Get().(*[256 << 10]byte)
+	defer hashBuffers.Put(buf)
 	h := sha256.New()
-	n, err := io.Copy(h, f)
-	if err != nil {
-		return Digest{}, &fs.PathError{Op: "read", Path: d.full(name), Err: err}
+	var size int64
+	for {
+		n, err := unix.Read(fd, buf[:])
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return Digest{}, &fs.PathError{Op: "read", Path: path, Err: err}
+		}
+		if n == 0 {
+			return Digest{SHA256: hex.EncodeToString(h.Sum(nil)), Size: size}, nil
+		}
+		h.Write(buf[:n])
+		size += int64(n)
 	}
-	dg = Digest{SHA256: hex.EncodeToString(h.Sum(nil)), Size: n}
-	d.mu.Lock()
-	d.hashes[id] = dg
-	d.mu.Unlock()
-	return dg, nil
 }
 
 // Open opens a file under the root for streaming, such as "123/exe" to copy

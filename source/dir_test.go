@@ -1,9 +1,13 @@
 package source
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"os"
 	"path/filepath"
+	"strconv"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -119,5 +123,66 @@ func TestTreeMissingFileNotCollected(t *testing.T) {
 	}
 	if _, err := d.ReadFile("77/status"); errors.Is(err, ErrNotCollected) || !Gone(err) {
 		t.Errorf("status of an absent pid: %v, want a plain not-exist error", err)
+	}
+}
+
+func TestDirHashMatchesSHA256(t *testing.T) {
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	content, err := os.ReadFile(exe)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256(content)
+	want := Digest{SHA256: hex.EncodeToString(sum[:]), Size: int64(len(content))}
+
+	d, err := NewDir("/proc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !d.procfs {
+		t.Skip("/proc is not a procfs mount")
+	}
+	name := strconv.Itoa(os.Getpid()) + "/exe"
+	// Concurrent readers of one executable share one digest.
+	digests := make([]Digest, 8)
+	errs := make([]error, len(digests))
+	var wg sync.WaitGroup
+	for i := range digests {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			digests[i], errs[i] = d.Hash(name)
+		}()
+	}
+	wg.Wait()
+	for i := range digests {
+		if errs[i] != nil {
+			t.Fatalf("Hash(%s): %v", name, errs[i])
+		}
+		if digests[i] != want {
+			t.Errorf("Hash(%s) = %+v, want %+v", name, digests[i], want)
+		}
+	}
+	if len(d.hashes) != 1 {
+		t.Errorf("Dir keeps %d digests after hashing one file, want 1", len(d.hashes))
+	}
+}
+
+func TestDirHashMissingExecutable(t *testing.T) {
+	d, err := NewDir("/proc")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !d.procfs {
+		t.Skip("/proc is not a procfs mount")
+	}
+	if _, err := d.Hash("999999999/exe"); !Gone(err) {
+		t.Errorf("Hash of a missing process: %v, want a not-exist error", err)
+	}
+	if len(d.hashes) != 0 {
+		t.Errorf("Dir keeps %d digests after a failed hash, want 0", len(d.hashes))
 	}
 }

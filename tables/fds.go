@@ -1,7 +1,8 @@
 package tables
 
 import (
-	"sort"
+	"cmp"
+	"slices"
 	"strconv"
 
 	"github.com/dolthub/go-mysql-server/sql/types"
@@ -25,6 +26,8 @@ func init() {
 type fdItem struct {
 	p      *Process
 	fd     int
+	entry  string // the descriptor's name in fd/ and fdinfo/, as listed
+	link   string // the name of the link, "<pid>/fd/<fd>"
 	target string
 	ok     bool
 	parsed procfile.FDTarget
@@ -37,7 +40,7 @@ type fdItem struct {
 // and the deleted column then falls back to the kernel's marker.
 func (it *fdItem) stat() (source.FileStat, bool) {
 	return it.st.get(func() (source.FileStat, bool) {
-		st, err := it.p.r.Src.Stat(it.p.name("fd/" + strconv.Itoa(it.fd)))
+		st, err := it.p.r.Src.Stat(it.link)
 		return st, err == nil
 	})
 }
@@ -58,7 +61,7 @@ func (it *fdItem) deleted() bool {
 
 func (it *fdItem) fdinfo() (procfile.FDInfo, bool) {
 	return it.info.get(func() (procfile.FDInfo, bool) {
-		name := it.p.name("fdinfo/" + strconv.Itoa(it.fd))
+		name := it.p.dir + "fdinfo/" + it.entry
 		data, ok := it.p.r.readFile(name)
 		if !ok {
 			return procfile.FDInfo{}, false
@@ -109,7 +112,11 @@ var fdColumns = []column[*fdItem]{
 	}},
 	{Column{"flags", types.LongText, "open flags in octal as the kernel prints them (fdinfo flags)"}, func(it *fdItem) any {
 		info, ok := it.fdinfo()
-		return orNull("0"+strconv.FormatUint(uint64(info.Flags), 8), ok && info.HasFlags)
+		if !ok || !info.HasFlags {
+			return nil
+		}
+		var text [12]byte
+		return string(strconv.AppendUint(append(text[:0], '0'), uint64(info.Flags), 8))
 	}},
 	{Column{"access", types.LongText, "access mode from the flags: r, w or rw"}, func(it *fdItem) any {
 		info, ok := it.fdinfo()
@@ -145,22 +152,25 @@ func (p *Process) fds() []*fdItem {
 		p.r.recordFailure(p.name("fd"), err)
 		return nil
 	}
-	numbers := make([]int, 0, len(names))
+	// One array holds the items of the process, so a descriptor costs no
+	// allocation of its own.
+	all := make([]fdItem, 0, len(names))
 	for _, n := range names {
 		if fd, ok := parseID(n); ok {
-			numbers = append(numbers, fd)
+			all = append(all, fdItem{p: p, fd: fd, entry: n})
 		}
 	}
-	sort.Ints(numbers)
-	items := make([]*fdItem, 0, len(numbers))
-	for _, fd := range numbers {
-		it := &fdItem{p: p, fd: fd}
-		target, err := p.r.Src.ReadLink(p.name("fd/" + strconv.Itoa(fd)))
+	slices.SortFunc(all, func(a, b fdItem) int { return cmp.Compare(a.fd, b.fd) })
+	items := make([]*fdItem, 0, len(all))
+	for i := range all {
+		it := &all[i]
+		it.link = p.dir + "fd/" + it.entry
+		target, err := p.r.Src.ReadLink(it.link)
 		if err != nil && source.Gone(err) {
 			continue
 		}
 		if err != nil {
-			p.r.recordFailure(p.name("fd/"+strconv.Itoa(fd)), err)
+			p.r.recordFailure(it.link, err)
 		} else {
 			it.target, it.ok = target, true
 			it.parsed = procfile.ParseFDTarget(target)

@@ -31,6 +31,7 @@ func (l *lazy[V]) get(load func() (V, bool)) (V, bool) {
 type Process struct {
 	PID int
 	r   *Reader
+	dir string // "<pid>/", the prefix of every file name of the process
 
 	stat    lazy[procfile.Stat]
 	status  lazy[procfile.Status]
@@ -40,7 +41,15 @@ type Process struct {
 	digest  lazy[source.Digest]
 	environ lazy[[]procfile.EnvVar]
 	cgroup  lazy[string]
-	links   map[string]*lazy[string]
+	links   []namedLink
+}
+
+// namedLink is a link under /proc/<pid>, such as "cwd", read on first use.
+// A process has a handful, so a slice searched in order costs less than a
+// map.
+type namedLink struct {
+	file   string
+	target lazy[string]
 }
 
 type cmdline struct {
@@ -50,11 +59,11 @@ type cmdline struct {
 }
 
 func newProcess(r *Reader, pid int) *Process {
-	return &Process{PID: pid, r: r}
+	return &Process{PID: pid, r: r, dir: strconv.Itoa(pid) + "/"}
 }
 
 func (p *Process) name(file string) string {
-	return strconv.Itoa(p.PID) + "/" + file
+	return p.dir + file
 }
 
 // Stat returns the parsed /proc/<pid>/stat.
@@ -149,15 +158,14 @@ func (p *Process) ExeDigest() (source.Digest, bool) {
 
 // Link returns the target of a link under /proc/<pid>, such as "cwd".
 func (p *Process) Link(file string) (string, bool) {
-	if p.links == nil {
-		p.links = map[string]*lazy[string]{}
+	i := 0
+	for i < len(p.links) && p.links[i].file != file {
+		i++
 	}
-	l, found := p.links[file]
-	if !found {
-		l = &lazy[string]{}
-		p.links[file] = l
+	if i == len(p.links) {
+		p.links = append(p.links, namedLink{file: file})
 	}
-	return l.get(func() (string, bool) {
+	return p.links[i].target.get(func() (string, bool) {
 		return p.r.readLink(p.name(file))
 	})
 }

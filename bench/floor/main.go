@@ -6,9 +6,13 @@
 // link, and prints one count. bench/compare.sh times it as the lower bound
 // for procsql on the same host.
 //
-// Like procsql, it reads processes on 2 × GOMAXPROCS goroutines. It reads
-// each executable once per file, as procsql does before hashing it, but
-// computes no hash. It reads environ files and counts their bytes only.
+// Like procsql, it reads processes on 2 × GOMAXPROCS goroutines, stops
+// reading a file that the kernel formats in one piece (stat, statm, status,
+// cgroup, fdinfo/N) after the first short read, and names the entries of
+// /proc/<pid>/fd and /proc/<pid>/fdinfo relative to a descriptor of that
+// directory. It reads each executable once per file, as procsql does before
+// hashing it, in reads of the same size, but computes no hash. It reads
+// environ files and counts their bytes only.
 package main
 
 import (
@@ -108,14 +112,17 @@ type fileID struct {
 	size             int64
 }
 
-// worker is one goroutine's view of a scan, with its own read buffer.
+// worker is one goroutine's view of a scan, with its own read buffers.
 type worker struct {
 	*scan
 	buf []byte
+	// exeBuf has the size of the buffer that procsql hashes executables
+	// through, so the floor makes as many reads of them.
+	exeBuf *[256 << 10]byte
 }
 
 func (s *scan) newWorker() *worker {
-	return &worker{scan: s, buf: make([]byte, 64<<10)}
+	return &worker{scan: s, buf: make([]byte, 64<<10), exeBuf: new([256 << 10]byte)}
 }
 
 func (s *scan) fail(err error) {
@@ -149,7 +156,14 @@ func (s *scan) printFailures() {
 // read reads the file at path to its end and returns its size in bytes and
 // the number of newlines in it.
 func (w *worker) read(path string) (size, lines int64, ok bool) {
-	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC|unix.O_NONBLOCK, 0)
+	return w.readAt(unix.AT_FDCWD, path, oneRead(path))
+}
+
+// readAt reads the file at path, relative to dirfd, as procsql does: until
+// read returns 0 or, when single is set, until the first read shorter than
+// the buffer.
+func (w *worker) readAt(dirfd int, path string, single bool) (size, lines int64, ok bool) {
+	fd, err := unix.Openat(dirfd, path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		w.fail(err)
 		return 0, 0, false
@@ -164,13 +178,28 @@ func (w *worker) read(path string) (size, lines int64, ok bool) {
 			w.fail(err)
 			return size, lines, false
 		}
-		if n == 0 {
+		size += int64(n)
+		lines += int64(bytes.Count(w.buf[:n], []byte{'\n'}))
+		if n == 0 || (single && n < len(w.buf)) {
 			w.reads.Add(1)
 			return size, lines, true
 		}
-		size += int64(n)
-		lines += int64(bytes.Count(w.buf[:n], []byte{'\n'}))
 	}
+}
+
+// oneRead reports whether procsql reads a file with a single read when that
+// read is shorter than asked: the files that the kernel builds with
+// single_open. It has the same rule as oneRead in procsql's source package.
+func oneRead(path string) bool {
+	dir, base := path, path
+	if i := strings.LastIndexByte(path, '/'); i >= 0 {
+		dir, base = path[:i], path[i+1:]
+	}
+	switch base {
+	case "stat", "statm", "status", "cgroup":
+		return true
+	}
+	return dir == "fdinfo" || strings.HasSuffix(dir, "/fdinfo")
 }
 
 // readText returns the content of a file shorter than the read buffer.
@@ -184,23 +213,26 @@ func (w *worker) readText(path string) (string, bool) {
 }
 
 func (w *worker) readLink(path string) (string, bool) {
-	n, err := unix.Readlink(path, w.buf)
-	if err != nil {
-		w.fail(err)
-		return "", false
-	}
-	w.reads.Add(1)
-	return string(w.buf[:n]), true
+	return w.readLinkAt(unix.AT_FDCWD, path)
 }
 
 // readDir returns the names in the directory at path, without . and ..
 func (w *worker) readDir(path string) ([]string, bool) {
+	names, fd, ok := w.readDirKeep(path)
+	if ok {
+		unix.Close(fd)
+	}
+	return names, ok
+}
+
+// readDirKeep returns the names in the directory at path and its open
+// descriptor, which the caller closes.
+func (w *worker) readDirKeep(path string) ([]string, int, bool) {
 	fd, err := unix.Open(path, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
 		w.fail(err)
-		return nil, false
+		return nil, -1, false
 	}
-	defer unix.Close(fd)
 	var names []string
 	for {
 		n, err := unix.ReadDirent(fd, w.buf)
@@ -209,24 +241,39 @@ func (w *worker) readDir(path string) ([]string, bool) {
 		}
 		if err != nil {
 			w.fail(err)
-			return nil, false
+			unix.Close(fd)
+			return nil, -1, false
 		}
 		if n == 0 {
 			w.reads.Add(1)
-			return names, true
+			return names, fd, true
 		}
 		_, _, names = unix.ParseDirent(w.buf[:n], -1, names)
 	}
 }
 
 func (w *worker) stat(path string) bool {
+	return w.statAt(unix.AT_FDCWD, path)
+}
+
+func (w *worker) statAt(dirfd int, path string) bool {
 	var st unix.Stat_t
-	if err := unix.Stat(path, &st); err != nil {
+	if err := unix.Fstatat(dirfd, path, &st, 0); err != nil {
 		w.fail(err)
 		return false
 	}
 	w.reads.Add(1)
 	return true
+}
+
+func (w *worker) readLinkAt(dirfd int, path string) (string, bool) {
+	n, err := unix.Readlinkat(dirfd, path, w.buf)
+	if err != nil {
+		w.fail(err)
+		return "", false
+	}
+	w.reads.Add(1)
+	return string(w.buf[:n]), true
 }
 
 // readExecutable reads the file behind an exe link unless a file with the
@@ -254,7 +301,7 @@ func (w *worker) readExecutable(path string) {
 	}
 
 	for {
-		n, err := unix.Read(fd, w.buf)
+		n, err := unix.Read(fd, w.exeBuf[:])
 		if err == unix.EINTR {
 			continue
 		}
@@ -370,16 +417,25 @@ func readPSColumns(s *scan) int64 {
 
 // readDescriptors lists fd/ of one process and reads each link. With full
 // set it also reads the fdinfo of each descriptor and stats the files that
-// fds.size_bytes describes. It returns the number of links read and whether
-// any of them is a socket.
+// fds.size_bytes describes. As procsql does, it names each entry relative
+// to the descriptor of fd/ that the listing opened, and of fdinfo/, opened
+// with O_PATH. It returns the number of links read and whether any of them
+// is a socket.
 func (w *worker) readDescriptors(pid string, full bool) (fds int64, socket bool) {
 	dir := w.root + "/" + pid + "/"
-	names, ok := w.readDir(dir + "fd")
+	names, fdDir, ok := w.readDirKeep(dir + "fd")
 	if !ok {
 		return 0, false
 	}
+	defer unix.Close(fdDir)
+	infoDir := -1
+	defer func() {
+		if infoDir >= 0 {
+			unix.Close(infoDir)
+		}
+	}()
 	for _, fd := range names {
-		target, ok := w.readLink(dir + "fd/" + fd)
+		target, ok := w.readLinkAt(fdDir, fd)
 		if !ok {
 			continue
 		}
@@ -392,9 +448,16 @@ func (w *worker) readDescriptors(pid string, full bool) (fds int64, socket bool)
 		}
 		// Files, devices and memfds all have link text that starts with /.
 		if strings.HasPrefix(target, "/") {
-			w.stat(dir + "fd/" + fd)
+			w.statAt(fdDir, fd)
 		}
-		w.read(dir + "fdinfo/" + fd)
+		if infoDir < 0 {
+			var err error
+			if infoDir, err = unix.Open(dir+"fdinfo", unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0); err != nil {
+				w.fail(err)
+				continue
+			}
+		}
+		w.readAt(infoDir, fd, true)
 	}
 	return fds, socket
 }
