@@ -164,6 +164,19 @@ func (l *connListener) endIdle() {
 	}
 }
 
+// waitDrained waits up to d for every connection to close, and reports
+// whether they did.
+func (l *connListener) waitDrained(d time.Duration) bool {
+	deadline := time.Now().Add(d)
+	for len(l.open()) > 0 {
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	return true
+}
+
 // closeAll closes every open connection, which also ends writes blocked on
 // a client that stopped reading, and returns how many it closed.
 func (l *connListener) closeAll() int {

@@ -196,9 +196,13 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	case <-ctx.Done():
 		err = ctx.Err()
 		s.stopNow()
-		// Canceled queries return at their next context check and send
-		// their clients error 1053 before the connections close.
+		// Canceled queries return at their next context check. Their
+		// handlers end before vitess writes error 1053 to the client, so
+		// each connection ends at its next read, after that write, and
+		// only those still open after cancelWait are closed at once.
 		s.waitFinished(cancelWait)
+		s.listener.endIdle()
+		s.listener.waitDrained(cancelWait)
 	}
 	closed := s.listener.closeAll()
 	if !s.waitFinished(cancelWait) {
