@@ -86,9 +86,9 @@ type CaptureInfo struct {
 // Record is the outcome of one read. Path is the archive path: "proc/" plus
 // the procfs name for /proc reads, "host/" plus the host path otherwise.
 type Record struct {
-	Op        string   `json:"op"`
-	Path      string   `json:"path"`
-	Size      int64    `json:"size,omitempty"`
+	Op   string `json:"op"`
+	Path string `json:"path"`
+	Size int64  `json:"size,omitempty"`
 	// Offset is where a successful read's bytes start in the tar stream
 	// of its segment, so a query finds them without walking the tar
 	// headers.
