@@ -55,6 +55,7 @@ func New(src source.Source, opts ...Option) (*Engine, error) {
 	e := sqle.NewDefault(&provider{db: db})
 	e.ReadOnly.Store(true)
 	e.Analyzer.Catalog.StatsProvider = statsProvider{}
+	addPushConditionsRule(e.Analyzer)
 	return &Engine{src: src, sql: e}, nil
 }
 
@@ -89,16 +90,45 @@ func (e *Engine) NewSession(ctx context.Context) *sql.Context {
 	return sctx
 }
 
+type sharedReadsKey struct{}
+
+// sharedReads is the cache that ShareReads stores in a context, with the
+// engine whose source it reads.
+type sharedReads struct {
+	engine *Engine
+	cache  *source.Cache
+}
+
+// ShareReads returns a context under which the statements that Query runs
+// on this engine read through one cache of the source. Each /proc file is
+// then read at most once for all of them, and they all see the same version
+// of it, as the tables of one statement do. The cache keeps what it read for
+// as long as the context is in use, so use it for a batch of statements,
+// such as the hunts of one procsql hunt run, not for a long session.
+func (e *Engine) ShareReads(ctx context.Context) context.Context {
+	return context.WithValue(ctx, sharedReadsKey{}, &sharedReads{engine: e, cache: source.NewCache(e.src)})
+}
+
+// statementCache returns the cache a statement run under ctx reads through:
+// the one of ShareReads, or a new one.
+func (e *Engine) statementCache(ctx context.Context) *source.Cache {
+	if shared, ok := ctx.Value(sharedReadsKey{}).(*sharedReads); ok && shared.engine == e {
+		return shared.cache
+	}
+	return source.NewCache(e.src)
+}
+
 // Query runs one statement in session and reads all of its rows. Each call
-// reads through a fresh cache of the source, so every table in the statement
-// reads the same version of each /proc file.
+// reads through a fresh cache of the source, or through the cache of
+// ShareReads when session was made from its context, so every table in the
+// statement reads the same version of each /proc file.
 func (e *Engine) Query(session *sql.Context, query string) (*Result, error) {
 	query = strings.TrimSpace(query)
 	query = strings.TrimRight(query, ";")
 	if query == "" {
 		return nil, errors.New("empty query: give one SQL statement, for example SELECT * FROM processes")
 	}
-	reader := tables.NewReader(source.NewCache(e.src))
+	reader := tables.NewReader(e.statementCache(session))
 	base := context.WithValue(session, readerKey{}, reader)
 	ctx := session.WithContext(base)
 	ctx = ctx.WithQuery(query)

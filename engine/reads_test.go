@@ -2,6 +2,8 @@ package engine_test
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 	"sync"
@@ -105,5 +107,72 @@ func TestJoinReadsEachFileOnce(t *testing.T) {
 		if n != 1 {
 			t.Errorf("%s read %d times in one query, want 1", name, n)
 		}
+	}
+}
+
+// TestConditionSkipsOtherColumns checks that a condition in WHERE is tested
+// in the scan before the other columns are read: the cmdline of the process
+// that fails it is never read.
+func TestConditionSkipsOtherColumns(t *testing.T) {
+	src := countReads(t, "../testdata/cases/29-permission-denied-other-user",
+		"SELECT pid, cmdline FROM processes WHERE name = 'bash'")
+	if src.reads["read 5678/cmdline"] != 1 {
+		t.Errorf("cmdline of the matching pid 5678 read %d times, want 1", src.reads["read 5678/cmdline"])
+	}
+	if n := src.reads["read 1234/cmdline"]; n != 0 {
+		t.Errorf("cmdline of pid 1234, whose name fails the condition, read %d times, want 0", n)
+	}
+}
+
+// TestShareReadsReadsEachFileOnce runs two statements under one ShareReads
+// context: the second reads nothing, and returns the file content the first
+// saw even after the file changed.
+func TestShareReadsReadsEachFileOnce(t *testing.T) {
+	root := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(root, "42"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	writeStat := func(name string) {
+		t.Helper()
+		stat := "42 (" + name + ") S 1 42 42 0 -1 4194560 0 0 0 0 0 0 0 0 20 0 1 0 100 0 0 18446744073709551615 0 0 0 0 0 0 0 0 0 0 0 0 17 0 0 0 0 0 0 0 0 0 0 0 0 0 0\n"
+		if err := os.WriteFile(filepath.Join(root, "42", "stat"), []byte(stat), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	writeStat("before")
+	dir, err := source.NewDir(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := &countingSource{Source: dir, reads: map[string]int{}}
+	eng, err := engine.New(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	shared := eng.ShareReads(context.Background())
+	name := func(ctx context.Context) string {
+		t.Helper()
+		res, err := eng.Query(eng.NewSession(ctx), "SELECT name FROM processes WHERE pid = 42")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(res.Rows) != 1 {
+			t.Fatalf("got %d rows, want 1", len(res.Rows))
+		}
+		return res.Rows[0][0].(string)
+	}
+
+	if got := name(shared); got != "before" {
+		t.Fatalf("first statement: name = %q, want before", got)
+	}
+	writeStat("after")
+	if got := name(shared); got != "before" {
+		t.Errorf("second statement under ShareReads: name = %q, want before, the version the first statement read", got)
+	}
+	if n := src.reads["read 42/stat"]; n != 1 {
+		t.Errorf("42/stat read %d times under ShareReads, want 1", n)
+	}
+	if got := name(context.Background()); got != "after" {
+		t.Errorf("statement outside ShareReads: name = %q, want after", got)
 	}
 }

@@ -5,6 +5,8 @@ import (
 	"regexp"
 	"strings"
 	"sync"
+	"sync/atomic"
+	"unicode/utf8"
 
 	"github.com/dolthub/go-mysql-server/sql"
 	"github.com/dolthub/go-mysql-server/sql/types"
@@ -30,6 +32,14 @@ type regexpLike struct {
 
 	mu       sync.Mutex
 	compiled map[string]*regexp.Regexp // by match type flags and pattern
+	// last is the most recently compiled pattern. With a literal pattern it
+	// is the only one, and reading it needs neither the lock nor a map key.
+	last atomic.Pointer[compiledPattern]
+}
+
+type compiledPattern struct {
+	pattern, matchType string
+	re                 *regexp.Regexp
 }
 
 var (
@@ -87,27 +97,18 @@ func (r *regexpLike) CollationCoercibility(ctx *sql.Context) (sql.CollationID, b
 
 // Eval returns 1 or 0, as MySQL does, or NULL when any argument is NULL.
 func (r *regexpLike) Eval(ctx *sql.Context, row sql.Row) (any, error) {
-	values := make([]string, len(r.args))
+	var values [3]string
 	for i, a := range r.args {
 		v, err := a.Eval(ctx, row)
 		if err != nil || v == nil {
 			return nil, err
 		}
-		s, _, err := types.LongText.Convert(ctx, v)
+		values[i], err = argumentText(ctx, v)
 		if err != nil {
 			return nil, err
 		}
-		text, _, err := sql.Unwrap[string](ctx, s)
-		if err != nil {
-			return nil, err
-		}
-		values[i] = text
 	}
-	flags := ""
-	if len(values) == 3 {
-		flags = values[2]
-	}
-	re, err := r.compile(ctx, values[1], flags)
+	re, err := r.compile(ctx, values[1], values[2])
 	if err != nil {
 		return nil, err
 	}
@@ -117,12 +118,31 @@ func (r *regexpLike) Eval(ctx *sql.Context, row sql.Row) (any, error) {
 	return int8(0), nil
 }
 
+// argumentText converts an argument value to text as LONGTEXT does. A valid
+// UTF-8 string, which every procsql text column holds, converts to itself,
+// so it is returned without the copies that LongText.Convert makes.
+func argumentText(ctx *sql.Context, v any) (string, error) {
+	if s, ok := v.(string); ok && utf8.ValidString(s) && int64(len(s)) <= types.LongText.MaxByteLength() {
+		return s, nil
+	}
+	converted, _, err := types.LongText.Convert(ctx, v)
+	if err != nil {
+		return "", err
+	}
+	text, _, err := sql.Unwrap[string](ctx, converted)
+	return text, err
+}
+
 func (r *regexpLike) compile(ctx *sql.Context, pattern, matchType string) (*regexp.Regexp, error) {
+	if last := r.last.Load(); last != nil && last.pattern == pattern && last.matchType == matchType {
+		return last.re, nil
+	}
 	key := matchType + "\x00" + pattern
 	r.mu.Lock()
 	re, ok := r.compiled[key]
 	r.mu.Unlock()
 	if ok {
+		r.last.Store(&compiledPattern{pattern: pattern, matchType: matchType, re: re})
 		return re, nil
 	}
 	if pattern == "" {
@@ -163,5 +183,6 @@ func (r *regexpLike) compile(ctx *sql.Context, pattern, matchType string) (*rege
 		r.compiled[key] = re
 	}
 	r.mu.Unlock()
+	r.last.Store(&compiledPattern{pattern: pattern, matchType: matchType, re: re})
 	return re, nil
 }

@@ -5,14 +5,16 @@ import (
 	"io"
 
 	"github.com/dolthub/go-mysql-server/sql"
+	"github.com/dolthub/go-mysql-server/sql/expression"
 	"github.com/procsql/procsql/source"
 	"github.com/procsql/procsql/tables"
 )
 
-// table adapts a tables.Table to go-mysql-server. It pushes two things down
-// into the scan: the projected columns, so files that feed only unused
-// columns are not read, and point lookups on the key columns (pid, inode),
-// so WHERE pid = N reads one process.
+// table adapts a tables.Table to go-mysql-server. It pushes three things
+// down into the scan: the projected columns, so files that feed only unused
+// columns are not read; point lookups on the key columns (pid, inode), so
+// WHERE pid = N reads one process; and the conditions of the filter above
+// the table (see pushConditionsRule), so rows that fail are not built.
 type table struct {
 	def         tables.Table
 	src         source.Source
@@ -22,6 +24,9 @@ type table struct {
 	wanted      []bool // per column of the full schema
 	outputIndex []int  // positions in the full row, in projected order
 	lookup      *sql.IndexLookup
+	// conditions are conjuncts of the filter above the table, with column
+	// references rewritten to positions in the full schema.
+	conditions []sql.Expression
 }
 
 var (
@@ -31,6 +36,7 @@ var (
 	_ sql.ProjectedTable        = (*table)(nil)
 	_ sql.IndexAddressableTable = (*table)(nil)
 	_ sql.IndexedTable          = (*table)(nil)
+	_ sql.FilteredTable         = (*table)(nil)
 )
 
 func newTable(def tables.Table, src source.Source) *table {
@@ -127,8 +133,10 @@ func (t *table) PartitionRows(ctx *sql.Context, p sql.Partition) (sql.RowIter, e
 		wanted[part.keyPos] = true
 	}
 	r := readerFrom(ctx, t.src)
+	filter := part.lookup.filter
+	filter.Conditions = t.scanConditions(ctx)
 	var rows []sql.Row
-	err := t.def.Scan(r, part.lookup.filter, wanted, func(full sql.Row) error {
+	err := t.def.Scan(r, filter, wanted, func(full sql.Row) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
@@ -153,6 +161,64 @@ func (t *table) PartitionRows(ctx *sql.Context, p sql.Partition) (sql.RowIter, e
 	}
 	return sql.RowsToRowIter(rows...), nil
 }
+
+// withConditions returns a copy of t that tests conditions in its scan, or
+// nil when there are none.
+func (t *table) withConditions(conditions []sql.Expression) *table {
+	if len(conditions) == 0 {
+		return nil
+	}
+	out := *t
+	out.conditions = conditions
+	return &out
+}
+
+// scanConditions converts t's conditions for tables.Filter. A condition
+// that fails to evaluate keeps the row, so the filter above the table
+// evaluates it again and returns the error.
+func (t *table) scanConditions(ctx *sql.Context) []tables.Condition {
+	if len(t.conditions) == 0 {
+		return nil
+	}
+	out := make([]tables.Condition, 0, len(t.conditions))
+	for _, cond := range t.conditions {
+		var columns []int
+		sql.Inspect(cond, func(e sql.Expression) bool {
+			if field, ok := e.(*expression.GetField); ok {
+				columns = append(columns, field.Index())
+			}
+			return true
+		})
+		out = append(out, tables.Condition{
+			Columns: columns,
+			Test: func(row sql.Row) bool {
+				result, err := sql.EvaluateCondition(ctx, cond, row)
+				return err != nil || sql.IsTrue(result)
+			},
+		})
+	}
+	return out
+}
+
+// Filters implements sql.FilteredTable, so EXPLAIN lists the conditions
+// that a full scan tests. It returns none for an index lookup, because
+// go-mysql-server v0.20.0 then prints the filters in place of the index and
+// its keys.
+func (t *table) Filters() []sql.Expression {
+	if t.lookup != nil {
+		return nil
+	}
+	return t.conditions
+}
+
+// HandledFilters implements sql.FilteredTable. It returns none, because the
+// filter above the table stays in the plan.
+func (t *table) HandledFilters([]sql.Expression) []sql.Expression { return nil }
+
+// WithFilters implements sql.FilteredTable and returns t unchanged: the
+// analyzer of go-mysql-server v0.20.0 does not call it, and
+// pushConditionsRule gives tables their conditions instead.
+func (t *table) WithFilters(*sql.Context, []sql.Expression) sql.Table { return t }
 
 // GetIndexes implements sql.IndexAddressable: one index per key column.
 func (t *table) GetIndexes(*sql.Context) ([]sql.Index, error) {

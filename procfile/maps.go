@@ -3,7 +3,7 @@ package procfile
 import (
 	"bytes"
 	"fmt"
-	"strconv"
+	"math"
 	"strings"
 )
 
@@ -27,17 +27,22 @@ type Mapping struct {
 // skips empty lines. Empty data, as for kernel threads and zombies, gives no
 // mappings. A malformed line is skipped and reported in the error, which comes
 // with the mappings of every other line.
+//
+// The text fields of all mappings share one copy of data, so parsing a file
+// without malformed lines makes two allocations whatever its number of
+// lines.
 func ParseMaps(data []byte) ([]Mapping, error) {
-	mappings := []Mapping{}
+	mappings := make([]Mapping, 0, bytes.Count(data, []byte("\n"))+1)
 	var firstErr error
 	lineNumber := 0
-	for line := range bytes.Lines(data) {
+	for rest := string(data); rest != ""; {
+		var line string
+		line, rest, _ = strings.Cut(rest, "\n")
 		lineNumber++
-		line = bytes.TrimSuffix(line, []byte("\n"))
-		if len(line) == 0 {
+		if line == "" {
 			continue
 		}
-		m, err := ParseMapsLine(line)
+		m, err := parseMapsText(line)
 		if err != nil {
 			// Keep the other mappings: one corrupt line must not hide them.
 			if firstErr == nil {
@@ -58,16 +63,16 @@ func ParseMaps(data []byte) ([]Mapping, error) {
 // NOTE: the kernel pads with spaces before the path, so leading spaces of a
 // file name are indistinguishable from the padding and are lost.
 func ParseMapsLine(line []byte) (Mapping, error) {
-	line = bytes.TrimSuffix(line, []byte("\n"))
-	rest := string(line)
+	return parseMapsText(string(bytes.TrimSuffix(line, []byte("\n"))))
+}
+
+// parseMapsText parses one maps line without its "\n". The text fields of the
+// result are substrings of line.
+func parseMapsText(line string) (Mapping, error) {
+	rest := line
 	var fields [5]string
 	for i := range fields {
-		rest = strings.TrimLeft(rest, " \t")
-		end := strings.IndexAny(rest, " \t")
-		if end < 0 {
-			end = len(rest)
-		}
-		fields[i], rest = rest[:end], rest[end:]
+		fields[i], rest = nextMapsField(rest)
 		if fields[i] == "" {
 			return Mapping{}, fmt.Errorf("%w: maps: %d fields before the path, want 5, in %q",
 				ErrMalformed, i, excerpt(line))
@@ -85,8 +90,9 @@ func ParseMapsLine(line []byte) (Mapping, error) {
 			ErrMalformed, excerpt(fields[1]))
 	}
 	m.Perms = fields[1]
-	m.Offset, err = strconv.ParseUint(fields[2], 16, 64)
-	if err != nil {
+	var ok bool
+	m.Offset, ok = parseHex(fields[2])
+	if !ok {
 		return Mapping{}, fmt.Errorf("%w: maps: offset %q is not hexadecimal", ErrMalformed, excerpt(fields[2]))
 	}
 	if !validDevice(fields[3]) {
@@ -94,12 +100,26 @@ func ParseMapsLine(line []byte) (Mapping, error) {
 			ErrMalformed, excerpt(fields[3]))
 	}
 	m.Device = fields[3]
-	m.Inode, err = strconv.ParseUint(fields[4], 10, 64)
-	if err != nil {
+	m.Inode, ok = parseDecimal(fields[4])
+	if !ok {
 		return Mapping{}, fmt.Errorf("%w: maps: inode %q is not a decimal number", ErrMalformed, excerpt(fields[4]))
 	}
 	m.Path = strings.TrimLeft(rest, " ")
 	return m, nil
+}
+
+// nextMapsField skips the spaces and tabs at the start of text and returns
+// the field up to the next space or tab, and the text after it.
+func nextMapsField(text string) (field, rest string) {
+	start := 0
+	for start < len(text) && (text[start] == ' ' || text[start] == '\t') {
+		start++
+	}
+	end := start
+	for end < len(text) && text[end] != ' ' && text[end] != '\t' {
+		end++
+	}
+	return text[start:end], text[end:]
 }
 
 // parseAddressRange parses "start-end" in hex. Addresses go up to
@@ -109,18 +129,67 @@ func parseAddressRange(text string) (start, end uint64, err error) {
 	if !found {
 		return 0, 0, fmt.Errorf("%w: maps: address range %q has no '-'", ErrMalformed, excerpt(text))
 	}
-	start, err = strconv.ParseUint(startText, 16, 64)
-	if err != nil {
+	start, ok := parseHex(startText)
+	if !ok {
 		return 0, 0, fmt.Errorf("%w: maps: start address %q is not hexadecimal", ErrMalformed, excerpt(startText))
 	}
-	end, err = strconv.ParseUint(endText, 16, 64)
-	if err != nil {
+	end, ok = parseHex(endText)
+	if !ok {
 		return 0, 0, fmt.Errorf("%w: maps: end address %q is not hexadecimal", ErrMalformed, excerpt(endText))
 	}
 	if end < start {
 		return 0, 0, fmt.Errorf("%w: maps: end address %q is below start %q", ErrMalformed, excerpt(endText), excerpt(startText))
 	}
 	return start, end, nil
+}
+
+// parseHex parses a non-empty run of hex digits that fits in 64 bits. It
+// accepts what strconv.ParseUint(text, 16, 64) accepts, without allocating
+// an error for the caller to discard.
+func parseHex(text string) (uint64, bool) {
+	if text == "" {
+		return 0, false
+	}
+	var n uint64
+	for i := 0; i < len(text); i++ {
+		var digit byte
+		switch c := text[i]; {
+		case '0' <= c && c <= '9':
+			digit = c - '0'
+		case 'a' <= c && c <= 'f':
+			digit = c - 'a' + 10
+		case 'A' <= c && c <= 'F':
+			digit = c - 'A' + 10
+		default:
+			return 0, false
+		}
+		if n > math.MaxUint64>>4 {
+			return 0, false
+		}
+		n = n<<4 | uint64(digit)
+	}
+	return n, true
+}
+
+// parseDecimal parses a non-empty run of decimal digits that fits in 64
+// bits, as strconv.ParseUint(text, 10, 64) does.
+func parseDecimal(text string) (uint64, bool) {
+	if text == "" {
+		return 0, false
+	}
+	var n uint64
+	for i := 0; i < len(text); i++ {
+		c := text[i]
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		digit := uint64(c - '0')
+		if n > (math.MaxUint64-digit)/10 {
+			return 0, false
+		}
+		n = n*10 + digit
+	}
+	return n, true
 }
 
 // validPerms reports whether text has the shape the kernel prints: r, w and x

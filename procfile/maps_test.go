@@ -3,6 +3,7 @@ package procfile
 import (
 	"errors"
 	"math"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -316,5 +317,28 @@ func TestParseMapsLineEndBelowStart(t *testing.T) {
 	_, err := ParseMapsLine([]byte("00400000-00300000 r-xp 00000000 08:01 42 /bin/x"))
 	if !errors.Is(err, ErrMalformed) {
 		t.Errorf("error = %v, want ErrMalformed for an end below the start", err)
+	}
+}
+
+// parseHex and parseDecimal replace strconv.ParseUint in the maps parser, so
+// they must accept and reject the same texts and return the same values.
+func TestMapsNumbersMatchParseUint(t *testing.T) {
+	texts := []string{
+		"", "0", "00", "7f", "7F", "ffffffffffffffff", "FFFFFFFFFFFFFFFF",
+		"10000000000000000", "0000000000000000000001", "18446744073709551615",
+		"18446744073709551616", "99999999999999999999", "+1", "-1", "0x10",
+		"1_0", " 1", "1 ", "g", "12a",
+	}
+	for _, text := range texts {
+		wantHex, err := strconv.ParseUint(text, 16, 64)
+		gotHex, ok := parseHex(text)
+		if ok != (err == nil) || (ok && gotHex != wantHex) {
+			t.Errorf("parseHex(%q) = %d, %v; strconv.ParseUint gives %d, %v", text, gotHex, ok, wantHex, err)
+		}
+		wantDecimal, err := strconv.ParseUint(text, 10, 64)
+		gotDecimal, ok := parseDecimal(text)
+		if ok != (err == nil) || (ok && gotDecimal != wantDecimal) {
+			t.Errorf("parseDecimal(%q) = %d, %v; strconv.ParseUint gives %d, %v", text, gotDecimal, ok, wantDecimal, err)
+		}
 	}
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/dolthub/go-mysql-server/sql"
 
+	"github.com/procsql/procsql/procfile"
 	"github.com/procsql/procsql/source"
 	"github.com/procsql/procsql/tables"
 )
@@ -345,6 +346,39 @@ func (tree *benchTree) writeUserProcess(tpl benchTemplates, index int) {
 	tree.rows["fds"] += len(fds)
 	tree.rows["environ"] += bytes.Count(tpl.environ, []byte{0})
 	tree.rows["maps"] += bytes.Count(tpl.maps, []byte("\n"))
+	tree.rows["maps_executable"] += executableMappings(tree.tb, tpl.maps)
+}
+
+// executableMappings counts the lines of a maps file whose permissions allow
+// execution.
+func executableMappings(tb testing.TB, maps []byte) int {
+	mappings, err := procfile.ParseMaps(maps)
+	if err != nil {
+		tb.Fatalf("bench maps template: %v", err)
+	}
+	n := 0
+	for _, m := range mappings {
+		if m.Perms[2] == 'x' {
+			n++
+		}
+	}
+	return n
+}
+
+// columnIndex returns the position of a column in a table's full schema.
+func columnIndex(tree *benchTree, table, column string) int {
+	for _, t := range tables.All() {
+		if t.Name() != table {
+			continue
+		}
+		for i, c := range t.Columns() {
+			if c.Name == column {
+				return i
+			}
+		}
+	}
+	tree.tb.Fatalf("table %s has no column %q", table, column)
+	return -1
 }
 
 // writeNetFiles writes the socket files of each namespace under its lowest
@@ -485,12 +519,24 @@ func benchScanCases(tree *benchTree) []scanCase {
 	inodeLookup := func(table string) scanCase {
 		return scanCase{name: table + "/inode_lookup", table: table, filter: tables.Filter{Inodes: []uint64{tree.lookupInode}}, rows: 1}
 	}
+	// executableMaps keeps the executable mappings, as a WHERE clause on perms
+	// that the engine pushes into the scan does.
+	executableMaps := scanCase{name: "maps/executable_condition", table: "maps", rows: tree.rows["maps_executable"],
+		columns: []string{"pid", "start", "perms", "path", "kind"}}
+	permsPos := columnIndex(tree, "maps", "perms")
+	executableMaps.filter.Conditions = []tables.Condition{{
+		Columns: []int{permsPos},
+		Test: func(row sql.Row) bool {
+			perms, _ := row[permsPos].(string)
+			return len(perms) == 4 && perms[2] == 'x'
+		},
+	}}
 	return []scanCase{
 		all("processes"), oneColumn("processes", "pid"), pidLookup("processes", 1),
 		all("threads"), pidLookup("threads", benchThreadsPerProcess),
 		all("fds"), oneColumn("fds", "fd"), pidLookup("fds", 20),
 		all("environ"), pidLookup("environ", tree.rows["environ"]/(benchUserProcesses-1)),
-		all("maps"), oneColumn("maps", "start"), pidLookup("maps", tree.rows["maps"]/(benchUserProcesses-1)),
+		all("maps"), oneColumn("maps", "start"), pidLookup("maps", tree.rows["maps"]/(benchUserProcesses-1)), executableMaps,
 		all("modules"),
 		all("sys_modules"), oneColumn("sys_modules", "name"),
 		all("sockets"), inodeLookup("sockets"),

@@ -11,7 +11,7 @@ import (
 // rss_bytes, pss_bytes and swap_bytes columns read /proc/<pid>/smaps, which is
 // slower for the kernel to produce, only when a query uses them.
 func init() {
-	register(&rowTable[*mapItem]{
+	register(&rowTable[mapItem]{
 		name:    "maps",
 		comment: "one row per memory mapping of a process",
 		keys:    []string{"pid"},
@@ -21,9 +21,11 @@ func init() {
 	})
 }
 
+// mapItem is one mapping of a process. It is passed by value, so a scan
+// allocates nothing per mapping beyond the row itself.
 type mapItem struct {
 	proc *mappedProcess
-	m    procfile.Mapping
+	m    *procfile.Mapping
 }
 
 // mappedProcess carries the smaps of one process, read once for all its rows.
@@ -58,8 +60,8 @@ func (mp *mappedProcess) smapsEntry(start uint64) (procfile.SmapsEntry, bool) {
 	return e, found
 }
 
-func smapsBytes(key string) func(*mapItem) any {
-	return func(it *mapItem) any {
+func smapsBytes(key string) func(mapItem) any {
+	return func(it mapItem) any {
 		e, ok := it.proc.smapsEntry(it.m.Start)
 		if !ok {
 			return nil
@@ -69,34 +71,34 @@ func smapsBytes(key string) func(*mapItem) any {
 	}
 }
 
-var mapColumns = []column[*mapItem]{
-	{Column{"pid", types.Int32, "process id"}, func(it *mapItem) any { return int32(it.proc.PID) }},
-	{Column{"start", types.Uint64, "start address"}, func(it *mapItem) any { return it.m.Start }},
-	{Column{"end", types.Uint64, "end address, exclusive"}, func(it *mapItem) any { return it.m.End }},
-	{Column{"perms", types.LongText, "permissions: r, w, x and p (private) or s (shared)"}, func(it *mapItem) any { return it.m.Perms }},
-	{Column{"offset", types.Uint64, "offset into the file in bytes"}, func(it *mapItem) any { return it.m.Offset }},
-	{Column{"device", types.LongText, "device of the file as major:minor in hex"}, func(it *mapItem) any { return it.m.Device }},
-	{Column{"inode", types.Uint64, "inode of the file, 0 for anonymous mappings"}, func(it *mapItem) any { return it.m.Inode }},
-	{Column{"path", types.LongText, "file path or pseudo name without \" (deleted)\"; NULL for anonymous mappings"}, func(it *mapItem) any {
+var mapColumns = []column[mapItem]{
+	{Column{"pid", types.Int32, "process id"}, func(it mapItem) any { return int32(it.proc.PID) }},
+	{Column{"start", types.Uint64, "start address"}, func(it mapItem) any { return it.m.Start }},
+	{Column{"end", types.Uint64, "end address, exclusive"}, func(it mapItem) any { return it.m.End }},
+	{Column{"perms", types.LongText, "permissions: r, w, x and p (private) or s (shared)"}, func(it mapItem) any { return it.m.Perms }},
+	{Column{"offset", types.Uint64, "offset into the file in bytes"}, func(it mapItem) any { return it.m.Offset }},
+	{Column{"device", types.LongText, "device of the file as major:minor in hex"}, func(it mapItem) any { return it.m.Device }},
+	{Column{"inode", types.Uint64, "inode of the file, 0 for anonymous mappings"}, func(it mapItem) any { return it.m.Inode }},
+	{Column{"path", types.LongText, "file path or pseudo name without \" (deleted)\"; NULL for anonymous mappings"}, func(it mapItem) any {
 		path, _ := procfile.SplitDeleted(it.m.Path)
 		return orNull(unescapeMapsPath(path), path != "")
 	}},
-	{Column{"deleted", types.Boolean, "1 when the path ends in \" (deleted)\""}, func(it *mapItem) any {
+	{Column{"deleted", types.Boolean, "1 when the path ends in \" (deleted)\""}, func(it mapItem) any {
 		_, deleted := procfile.SplitDeleted(it.m.Path)
 		return boolValue(deleted)
 	}},
-	{Column{"kind", types.LongText, "file, anonymous, pseudo, anon_named or memfd"}, func(it *mapItem) any { return procfile.MapPathKind(it.m.Path) }},
-	{Column{"pseudo", types.LongText, "the bracketed name of a kernel pseudo mapping such as [heap], [stack] or [vdso]; NULL otherwise"}, func(it *mapItem) any {
+	{Column{"kind", types.LongText, "file, anonymous, pseudo, anon_named or memfd"}, func(it mapItem) any { return procfile.MapPathKind(it.m.Path) }},
+	{Column{"pseudo", types.LongText, "the bracketed name of a kernel pseudo mapping such as [heap], [stack] or [vdso]; NULL otherwise"}, func(it mapItem) any {
 		return orNull(it.m.Path, procfile.MapPathKind(it.m.Path) == "pseudo")
 	}},
-	{Column{"size_bytes", types.Uint64, "end - start"}, func(it *mapItem) any { return it.m.End - it.m.Start }},
+	{Column{"size_bytes", types.Uint64, "end - start"}, func(it mapItem) any { return it.m.End - it.m.Start }},
 	{Column{"rss_bytes", types.Uint64, "resident bytes (smaps Rss)"}, smapsBytes("Rss")},
 	{Column{"pss_bytes", types.Uint64, "proportional set size in bytes (smaps Pss)"}, smapsBytes("Pss")},
 	{Column{"swap_bytes", types.Uint64, "swapped-out bytes (smaps Swap)"}, smapsBytes("Swap")},
 }
 
 // readMappings emits the mappings of one process in address order.
-func readMappings(r *Reader, pid int, emit func(*mapItem) error) error {
+func readMappings(r *Reader, pid int, emit func(mapItem) error) error {
 	mp := &mappedProcess{Process: newProcess(r, pid)}
 	data, ok := r.readFile(mp.name("maps"))
 	if !ok {
@@ -106,8 +108,8 @@ func readMappings(r *Reader, pid int, emit func(*mapItem) error) error {
 	if err != nil {
 		r.recordFailure(mp.name("maps"), err)
 	}
-	for _, m := range mappings {
-		if err := emit(&mapItem{proc: mp, m: m}); err != nil {
+	for i := range mappings {
+		if err := emit(mapItem{proc: mp, m: &mappings[i]}); err != nil {
 			return err
 		}
 	}

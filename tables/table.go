@@ -22,11 +22,27 @@ type Column struct {
 	Comment string
 }
 
-// Filter narrows a scan to rows whose key column has one of the listed values.
-// A nil slice means no constraint on that column.
+// Filter narrows a scan to rows whose key column has one of the listed values
+// and that pass every condition. A nil slice means no constraint on that
+// column.
 type Filter struct {
 	PIDs   []int
 	Inodes []uint64
+	// Conditions are tested in order on each row. Scan fills only the columns
+	// a condition reads before testing it, so a row that fails is never built
+	// in full and the files behind its other columns are not read.
+	Conditions []Condition
+}
+
+// Condition is one test that a row must pass to be emitted.
+type Condition struct {
+	// Columns are the positions, in the full schema, of the columns that
+	// Test reads.
+	Columns []int
+	// Test reports whether the row may be emitted. Only the Columns of this
+	// condition and of the conditions before it are filled. Scan calls Test
+	// from several goroutines at once, so it must be safe for concurrent use.
+	Test func(row sql.Row) bool
 }
 
 // Table is a procsql table.
@@ -107,26 +123,87 @@ func (t *rowTable[T]) Columns() []Column {
 }
 
 func (t *rowTable[T]) Scan(r *Reader, f Filter, wanted []bool, emit func(sql.Row) error) error {
-	toRow := func(item T) sql.Row {
-		row := make(sql.Row, len(t.columns))
-		for i, c := range t.columns {
-			if wanted == nil || wanted[i] {
-				row[i] = textValue(c.value(item))
-			}
-		}
-		return row
-	}
+	b := newRowBuilder(t.columns, wanted, f.Conditions)
 	if t.process == nil {
-		return t.items(r, f, func(item T) error { return emit(toRow(item)) })
+		var spare sql.Row
+		return t.items(r, f, func(item T) error {
+			row, ok := b.build(item, &spare)
+			if !ok {
+				return nil
+			}
+			return emit(row)
+		})
 	}
 	return scanProcesses(r.selectPIDs(f), func(pid int) ([]sql.Row, error) {
 		var rows []sql.Row
+		var spare sql.Row
 		err := t.process(r, pid, func(item T) error {
-			rows = append(rows, toRow(item))
+			if row, ok := b.build(item, &spare); ok {
+				rows = append(rows, row)
+			}
 			return nil
 		})
 		return rows, err
 	}, emit)
+}
+
+// rowBuilder turns items into rows, testing the conditions of a Filter on
+// the way. Its steps are fixed for one scan: steps[i] are the columns to
+// fill before conditions[i] is tested, and rest the wanted columns that no
+// condition reads, filled once a row has passed every condition.
+type rowBuilder[T any] struct {
+	columns    []column[T]
+	conditions []Condition
+	steps      [][]int
+	rest       []int
+}
+
+func newRowBuilder[T any](columns []column[T], wanted []bool, conditions []Condition) *rowBuilder[T] {
+	b := &rowBuilder[T]{columns: columns, conditions: conditions}
+	filled := make([]bool, len(columns))
+	for _, c := range conditions {
+		var step []int
+		for _, i := range c.Columns {
+			if i >= 0 && i < len(columns) && !filled[i] {
+				filled[i] = true
+				step = append(step, i)
+			}
+		}
+		b.steps = append(b.steps, step)
+	}
+	for i := range columns {
+		if !filled[i] && (wanted == nil || wanted[i]) {
+			b.rest = append(b.rest, i)
+		}
+	}
+	return b
+}
+
+// build returns the row of item and whether it passed every condition. A row
+// that fails is cleared and kept in *spare, so the next item reuses it
+// instead of allocating.
+func (b *rowBuilder[T]) build(item T, spare *sql.Row) (sql.Row, bool) {
+	row := *spare
+	if row == nil {
+		row = make(sql.Row, len(b.columns))
+	}
+	for i, c := range b.conditions {
+		b.fill(row, item, b.steps[i])
+		if !c.Test(row) {
+			clear(row)
+			*spare = row
+			return nil, false
+		}
+	}
+	b.fill(row, item, b.rest)
+	*spare = nil
+	return row, true
+}
+
+func (b *rowBuilder[T]) fill(row sql.Row, item T, positions []int) {
+	for _, i := range positions {
+		row[i] = textValue(b.columns[i].value(item))
+	}
 }
 
 // textValue makes every string a column returns valid UTF-8, because
