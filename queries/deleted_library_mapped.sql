@@ -18,7 +18,11 @@
 --   same), and programs that unpack plugins into temporary files and delete
 --   them.
 
-SELECT m.pid, p.name, p.exe, m.path, m.inode,
+-- Scan maps first, testing the conditions on m in the scan, and look
+-- up the process of each row that passes. The planner would otherwise look
+-- up the maps of every process, one pid at a time.
+SELECT /*+ JOIN_ORDER(m, p) LOOKUP_JOIN(m, p) */
+  m.pid, p.name, p.exe, m.path, m.inode,
   GROUP_CONCAT(DISTINCT m.perms ORDER BY m.perms SEPARATOR ', ') AS perms
 FROM maps m
 JOIN processes p ON p.pid = m.pid

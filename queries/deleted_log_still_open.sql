@@ -18,7 +18,11 @@
 --   and compressed, until they are told to reopen it. Programs that delete
 --   their own temporary files under /var/log.
 
-SELECT p.pid, p.name, p.exe, p.cmdline, p.uid, p.user,
+-- Scan fds first, testing the conditions on f in the scan, and look
+-- up the process of each row that passes. The planner would otherwise look
+-- up the fds of every process, one pid at a time.
+SELECT /*+ JOIN_ORDER(f, p) LOOKUP_JOIN(f, p) */
+  p.pid, p.name, p.exe, p.cmdline, p.uid, p.user,
   f.fd, f.path
 FROM fds f
 JOIN processes p ON p.pid = f.pid

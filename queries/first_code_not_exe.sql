@@ -23,26 +23,24 @@
 --   memory. Programs started through the dynamic loader
 --   (ld-linux-x86-64.so.2 /path/to/program), whose exe is the loader.
 
-SELECT p.pid, p.ppid, p.name, p.exe, p.cmdline, p.uid,
-  HEX(m.start) AS first_exec_start, m.perms AS first_exec_perms, m.kind AS first_exec_kind,
-  m.path AS first_exec_path, mf.path AS first_exec_file
+-- One pass over the executable mappings: x numbers each process's mappings
+-- by address and carries, on every row, the path of its lowest executable
+-- file mapping. The hash join reads processes once, in parallel, instead of
+-- looking up each of them one pid at a time.
+SELECT /*+ JOIN_ORDER(p, x) HASH_JOIN(p, x) */
+  p.pid, p.ppid, p.name, p.exe, p.cmdline, p.uid,
+  HEX(x.start) AS first_exec_start, x.perms AS first_exec_perms, x.kind AS first_exec_kind,
+  x.path AS first_exec_path, x.first_file AS first_exec_file
 FROM processes p
 JOIN (
-  SELECT pid, MIN(start) AS start
+  SELECT pid, start, perms, kind, path,
+    ROW_NUMBER() OVER (PARTITION BY pid ORDER BY start) AS position,
+    FIRST_VALUE(CASE WHEN kind = 'file' THEN path END)
+      OVER (PARTITION BY pid ORDER BY kind <> 'file', start) AS first_file
   FROM maps
   WHERE SUBSTRING(perms, 3, 1) = 'x'
     AND kind <> 'pseudo'
-  GROUP BY pid
-) first_any ON first_any.pid = p.pid
-JOIN maps m ON m.pid = first_any.pid AND m.start = first_any.start
-LEFT JOIN (
-  SELECT pid, MIN(start) AS start
-  FROM maps
-  WHERE SUBSTRING(perms, 3, 1) = 'x'
-    AND kind = 'file'
-  GROUP BY pid
-) first_file ON first_file.pid = p.pid
-LEFT JOIN maps mf ON mf.pid = first_file.pid AND mf.start = first_file.start
-WHERE m.kind <> 'file'
-  OR mf.path <> p.exe
+) x ON x.pid = p.pid
+WHERE x.position = 1
+  AND (x.kind <> 'file' OR x.first_file <> p.exe)
 ORDER BY p.pid

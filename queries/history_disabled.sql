@@ -17,7 +17,11 @@
 --   and containers whose images set HISTFILE=/dev/null, and shells started by
 --   scripts with an empty HISTFILE.
 
-SELECT e.pid, p.ppid, p.name, p.exe, p.cmdline, p.uid,
+-- Scan environ first, testing the conditions on e in the scan, and look
+-- up the process of each row that passes. The planner would otherwise look
+-- up the environ of every process, one pid at a time.
+SELECT /*+ JOIN_ORDER(e, p) LOOKUP_JOIN(e, p) */
+  e.pid, p.ppid, p.name, p.exe, p.cmdline, p.uid,
   GROUP_CONCAT(CONCAT(e.name, '=', e.value) ORDER BY e.name SEPARATOR ' ') AS settings
 FROM environ e
 JOIN processes p ON p.pid = e.pid

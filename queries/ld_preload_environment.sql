@@ -20,7 +20,11 @@
 --   wrappers). LD_PRELOAD set by profilers, memory debuggers, jemalloc or
 --   tcmalloc wrappers, libfaketime and accessibility tools.
 
-SELECT e.pid, p.ppid, p.name, p.exe, p.cmdline, p.uid,
+-- Scan environ first, testing the conditions on e in the scan, and look
+-- up the process of each row that passes. The planner would otherwise look
+-- up the environ of every process, one pid at a time.
+SELECT /*+ JOIN_ORDER(e, p) LOOKUP_JOIN(e, p) */
+  e.pid, p.ppid, p.name, p.exe, p.cmdline, p.uid,
   GROUP_CONCAT(CONCAT(e.name, '=', e.value) ORDER BY e.name SEPARATOR '; ') AS variables
 FROM environ e
 JOIN processes p ON p.pid = e.pid

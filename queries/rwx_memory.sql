@@ -21,7 +21,11 @@
 --   [stack]. procsql itself on amd64: go-mysql-server evaluates REGEXP with
 --   ICU built as WebAssembly, which wazero v1.8.2 compiles into rwx memory.
 
-SELECT m.pid, p.name, p.exe, p.cmdline,
+-- Scan maps first, testing the conditions on m in the scan, and look
+-- up the process of each row that passes. The planner would otherwise look
+-- up the maps of every process, one pid at a time.
+SELECT /*+ JOIN_ORDER(m, p) LOOKUP_JOIN(m, p) */
+  m.pid, p.name, p.exe, p.cmdline,
   COUNT(*) AS mappings,
   CAST(SUM(m.size_bytes) AS UNSIGNED) AS total_bytes,
   HEX(MIN(m.start)) AS first_start,

@@ -24,7 +24,11 @@
 --   such as a secret's name or a URL without credentials, and example or
 --   placeholder values in development environments.
 
-SELECT e.pid, p.name, p.exe, p.uid, e.name AS variable,
+-- Scan environ first, testing the conditions on e in the scan, and look
+-- up the process of each row that passes. The planner would otherwise look
+-- up the environ of every process, one pid at a time.
+SELECT /*+ JOIN_ORDER(e, p) LOOKUP_JOIN(e, p) */
+  e.pid, p.name, p.exe, p.uid, e.name AS variable,
   CASE
     WHEN CHAR_LENGTH(e.value) >= 12 THEN CONCAT(LEFT(e.value, 4), '****')
     ELSE '****'

@@ -21,7 +21,11 @@
 --   (aws, gcloud, az) while they read their own credentials and call the
 --   provider. Configuration management agents that manage SSH keys.
 
-SELECT p.pid, p.ppid, p.name, p.exe, p.cmdline, p.uid, p.user,
+-- Scan fds first, testing the conditions on f in the scan, then look up the
+-- process and the sockets of each file that passes. The planner would
+-- otherwise look up the descriptors of every process, one pid at a time.
+SELECT /*+ JOIN_ORDER(f, p, s) LOOKUP_JOIN(f, p) LOOKUP_JOIN(p, s) */
+  p.pid, p.ppid, p.name, p.exe, p.cmdline, p.uid, p.user,
   GROUP_CONCAT(DISTINCT f.path ORDER BY f.path SEPARATOR ', ') AS files,
   GROUP_CONCAT(DISTINCT CONCAT(s.protocol, ' ', s.remote_address, ' port ', s.remote_port)
     ORDER BY CONCAT(s.protocol, ' ', s.remote_address, ' port ', s.remote_port) SEPARATOR ', ') AS connections

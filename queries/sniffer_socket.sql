@@ -22,7 +22,11 @@
 --   keepalived, VPN clients, and intrusion detection or monitoring agents
 --   such as Suricata, Zeek and arpwatch.
 
-SELECT p.pid, p.ppid, p.name, p.exe, p.cmdline, p.uid, p.user,
+-- Scan process_sockets first, testing the conditions on s in the scan, and look
+-- up the process of each row that passes. The planner would otherwise look
+-- up the process_sockets of every process, one pid at a time.
+SELECT /*+ JOIN_ORDER(s, p) LOOKUP_JOIN(s, p) */
+  p.pid, p.ppid, p.name, p.exe, p.cmdline, p.uid, p.user,
   s.fd, s.family, s.protocol, s.local_address, s.local_port
 FROM processes p
 JOIN process_sockets s ON s.pid = p.pid

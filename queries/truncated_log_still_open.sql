@@ -16,12 +16,14 @@
 --   daemons keep open, and writers that open logs with O_APPEND, whose
 --   offset can lag behind the size until their next write.
 
--- The hints make the engine look up only the processes that hold a log,
--- instead of reading the offset and size of every descriptor on the host.
-SELECT /*+ JOIN_ORDER(l, f, p) LOOKUP_JOIN(l, f) LOOKUP_JOIN(f, p) */
+-- fds is read once: the scan tests path and deleted first, so it reads the
+-- fdinfo (for pos) and stat (for size_bytes) of log files only. The
+-- process of each descriptor that passes is looked up by pid.
+SELECT /*+ JOIN_ORDER(f, p) LOOKUP_JOIN(f, p) */
   f.pid, p.name, p.exe, f.fd, f.path, f.pos, f.size_bytes, f.pos - f.size_bytes AS bytes_lost
-FROM (SELECT pid, fd FROM fds WHERE path LIKE '/var/log/%' AND deleted = 0) l
-JOIN fds f ON f.pid = l.pid AND f.fd = l.fd
+FROM fds f
 JOIN processes p ON p.pid = f.pid
-WHERE f.pos > f.size_bytes
+WHERE f.path LIKE '/var/log/%'
+  AND f.deleted = 0
+  AND f.pos > f.size_bytes
 ORDER BY f.pid, f.fd

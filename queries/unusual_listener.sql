@@ -20,7 +20,11 @@
 --   and services granted CAP_NET_BIND_SERVICE or a lowered
 --   net.ipv4.ip_unprivileged_port_start to open a low port without root.
 
-SELECT p.pid, p.ppid, p.name, p.exe, p.exe_deleted, p.cmdline, p.uid, p.user,
+-- Scan process_sockets first, testing the conditions on s in the scan, and look
+-- up the process of each row that passes. The planner would otherwise look
+-- up the process_sockets of every process, one pid at a time.
+SELECT /*+ JOIN_ORDER(s, p) LOOKUP_JOIN(s, p) */
+  p.pid, p.ppid, p.name, p.exe, p.exe_deleted, p.cmdline, p.uid, p.user,
   s.fd, s.protocol, s.local_address, s.local_port, s.uid AS socket_uid,
   CASE
     WHEN REGEXP_LIKE(p.exe, '^/(tmp|var/tmp|dev/shm|home)/', 'c') THEN 'executable in a temporary or home directory'

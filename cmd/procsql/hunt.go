@@ -243,10 +243,13 @@ type huntTally struct {
 
 // huntAll runs each hunt in its own statement and prints the hits of each as
 // soon as it finishes, except for --format json, which prints one array at
-// the end. A failed query is recorded and the next hunt runs.
+// the end. A failed query is recorded and the next hunt runs. The hunts share
+// one read of the source, so each file is read once for all of them and
+// every hunt gets the same version of it.
 func (a *app) huntAll(ctx context.Context, eng *engine.Engine, hunts []queries.Hunt) error {
 	tally := huntTally{hitsBySeverity: map[string]int{}, warnings: newWarningSet()}
 	collected := []huntHit{}
+	ctx = eng.ShareReads(ctx)
 	for _, h := range hunts {
 		res, err := eng.Query(eng.NewSession(ctx), h.SQL)
 		if errors.Is(err, context.Canceled) {
