@@ -12,6 +12,7 @@ import (
 const (
 	manifestName     = "manifest.json"
 	manifestHashName = "manifest.json.sha256"
+	segmentsName     = "segments.json"
 	recordsDir       = "records/"
 )
 

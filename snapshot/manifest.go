@@ -8,8 +8,9 @@
 // reads. A segment holds the reads of one part of one process (or of the
 // host): one tar entry per successful file read, and a records file with
 // the outcome of every read, errors and link targets included. The last
-// frame holds manifest.json, with the host and capture metadata and each
-// segment's offset and SHA-256, and a footer frame points to it.
+// frame holds manifest.json, with the host and capture metadata, and
+// segments.json, with each segment's offset and SHA-256, and a footer frame
+// points to it.
 // docs/snapshot.md describes the format.
 package snapshot
 
@@ -48,8 +49,13 @@ type Manifest struct {
 	// --copy-deleted-exe.
 	Executables []Executable `json:"executables,omitempty"`
 	// Segments lists the compressed frames before the manifest, in file
-	// order; they cover the file from its first byte without gaps.
-	Segments []Segment `json:"segments"`
+	// order; they cover the file from its first byte without gaps. They
+	// are stored in segments.json, beside manifest.json, which holds their
+	// count and the SHA-256 of that file: a table of 50,000 segments would
+	// otherwise make the manifest too slow to decode.
+	Segments       []Segment `json:"-"`
+	SegmentCount   int       `json:"segment_count"`
+	SegmentsSHA256 string    `json:"segments_sha256"`
 }
 
 // Segment describes one zstd frame of the file and the tar entries it

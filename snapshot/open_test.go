@@ -67,6 +67,9 @@ type unpackedSegment struct {
 type unpackedFile struct {
 	manifest map[string]any
 	segments []unpackedSegment
+	// alterTable, when set, changes segments.json after the manifest took
+	// its digest.
+	alterTable func([]byte) []byte
 }
 
 func readTar(t *testing.T, data []byte) []tarEntry {
@@ -108,12 +111,19 @@ func unpack(t *testing.T, file []byte) *unpackedFile {
 	footer := file[len(file)-32:]
 	off := binary.LittleEndian.Uint64(footer[16:])
 	length := binary.LittleEndian.Uint64(footer[24:])
-	entries := readTar(t, decompress(t, file[off:off+length]))
+	byName := map[string][]byte{}
+	for _, e := range readTar(t, decompress(t, file[off:off+length])) {
+		byName[e.hdr.Name] = e.data
+	}
 	u := &unpackedFile{}
-	if err := json.Unmarshal(entries[0].data, &u.manifest); err != nil {
+	if err := json.Unmarshal(byName["manifest.json"], &u.manifest); err != nil {
 		t.Fatal(err)
 	}
-	for _, s := range u.manifest["segments"].([]any) {
+	var table []any
+	if err := json.Unmarshal(byName["segments.json"], &table); err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range table {
 		seg := s.(map[string]any)
 		start, n := int64(seg["offset"].(float64)), int64(seg["length"].(float64))
 		u.segments = append(u.segments, unpackedSegment{
@@ -181,7 +191,15 @@ func (u *unpackedFile) pack(t *testing.T, alter func([]byte) []byte) []byte {
 		})
 		file = append(append(file, frame...), s.gap...)
 	}
-	u.manifest["segments"] = segs
+	table, err := json.Marshal(segs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.manifest["segment_count"] = len(segs)
+	u.manifest["segments_sha256"] = sha256Hex(table)
+	if u.alterTable != nil {
+		table = u.alterTable(table)
+	}
 	manifest, err := json.Marshal(u.manifest)
 	if err != nil {
 		t.Fatal(err)
@@ -191,6 +209,7 @@ func (u *unpackedFile) pack(t *testing.T, alter func([]byte) []byte) []byte {
 		manifest = alter(manifest)
 	}
 	frame := compress(t, writeTar(t, []tarEntry{
+		{tar.Header{Name: "segments.json", Typeflag: tar.TypeReg, Mode: 0o444}, table},
 		{tar.Header{Name: "manifest.json", Typeflag: tar.TypeReg, Mode: 0o444}, manifest},
 		{tar.Header{Name: "manifest.json.sha256", Typeflag: tar.TypeReg, Mode: 0o444}, sumLine},
 	}, true))
@@ -378,6 +397,11 @@ func TestOpenRejectsDamagedFiles(t *testing.T) {
 		{"gap between segments", withSegment(func(s *unpackedSegment) { s.gap = []byte("hidden") }), "but the previous segment ends"},
 		{"decompression bomb", bomb(64 << 20), "segments add up to more than"},
 		{"frame larger than declared", bomb(1 << 10), "does not decompress to its declared"},
+		{"segment table altered", func() []byte {
+			u := unpack(t, good)
+			u.alterTable = func(table []byte) []byte { return bytes.Replace(table, []byte(`"entries":`), []byte(`"entries": `), 1) }
+			return u.pack(t, nil)
+		}, "segments.json does not match its SHA-256 in manifest.json"},
 		{"manifest missing", func() []byte {
 			frame := compress(t, writeTar(t, []tarEntry{{reg("other.json"), []byte("{}")}}, true))
 			return append(frame, footerBytes(0, len(frame))...)

@@ -75,18 +75,27 @@ func readManifest(f *os.File, size int64, limits Limits, dec *zstd.Decoder) (*Ma
 	if _, err := f.ReadAt(frame, ft.manifestOffset); err != nil {
 		return nil, fmt.Errorf("%w: read the manifest frame: %v", ErrCorrupt, err)
 	}
-	// The manifest and its digest line, with tar headers and the end
-	// marker, need a little more than the manifest itself.
-	data, err := dec.DecodeAll(frame, make([]byte, 0, limits.MaxEntrySize+64<<10))
+	// The frame header gives the decompressed size, which the capacity
+	// limit then enforces. The entries with their tar headers and end
+	// marker may take a little more than MaxEntrySize in all.
+	bound := uint64(limits.MaxEntrySize + 64<<10)
+	var hdr zstd.Header
+	if err := hdr.Decode(frame); err == nil && hdr.HasFCS && hdr.FrameContentSize < bound {
+		bound = hdr.FrameContentSize
+	}
+	data, err := dec.DecodeAll(frame, make([]byte, 0, bound))
 	if err != nil {
 		return nil, fmt.Errorf("%w: the manifest frame is damaged: %v", ErrCorrupt, err)
 	}
-	raw, sumLine, err := manifestEntries(data)
+	entries, err := manifestEntries(data)
 	if err != nil {
 		return nil, err
 	}
-	m, err := checkManifest(raw, sumLine)
+	m, err := checkManifest(entries[manifestName], entries[manifestHashName])
 	if err != nil {
+		return nil, err
+	}
+	if m.Segments, err = checkSegments(m, entries[segmentsName]); err != nil {
 		return nil, err
 	}
 	if err := checkSegmentTable(m, ft, size, limits); err != nil {
@@ -95,9 +104,11 @@ func readManifest(f *os.File, size int64, limits Limits, dec *zstd.Decoder) (*Ma
 	return m, nil
 }
 
-// manifestEntries returns manifest.json and its digest line from the tar
-// stream of the manifest frame, which must hold nothing else.
-func manifestEntries(data []byte) (manifest, sumLine []byte, err error) {
+// manifestEntries returns the entries of the manifest frame by name:
+// segments.json, manifest.json and its digest line, which must all be
+// there, and nothing else.
+func manifestEntries(data []byte) (map[string][]byte, error) {
+	entries := map[string][]byte{}
 	tr := tar.NewReader(bytes.NewReader(data))
 	for {
 		hdr, err := tr.Next()
@@ -105,36 +116,29 @@ func manifestEntries(data []byte) (manifest, sumLine []byte, err error) {
 			break
 		}
 		if err != nil {
-			return nil, nil, fmt.Errorf("%w: the manifest frame is truncated or damaged: %v", ErrCorrupt, err)
+			return nil, fmt.Errorf("%w: the manifest frame is truncated or damaged: %v", ErrCorrupt, err)
 		}
 		if err := checkEntryName(hdr); err != nil {
-			return nil, nil, err
+			return nil, err
+		}
+		if hdr.Name != manifestName && hdr.Name != manifestHashName && hdr.Name != segmentsName {
+			return nil, fmt.Errorf("%w: unexpected entry %q in the manifest frame", ErrCorrupt, hdr.Name)
+		}
+		if _, dup := entries[hdr.Name]; dup {
+			return nil, fmt.Errorf("%w: entry %q appears twice", ErrCorrupt, hdr.Name)
 		}
 		body, err := io.ReadAll(tr)
 		if err != nil {
-			return nil, nil, fmt.Errorf("%w: entry %q is truncated or damaged: %v", ErrCorrupt, hdr.Name, err)
+			return nil, fmt.Errorf("%w: entry %q is truncated or damaged: %v", ErrCorrupt, hdr.Name, err)
 		}
-		var slot *[]byte
-		switch hdr.Name {
-		case manifestName:
-			slot = &manifest
-		case manifestHashName:
-			slot = &sumLine
-		default:
-			return nil, nil, fmt.Errorf("%w: unexpected entry %q in the manifest frame", ErrCorrupt, hdr.Name)
+		entries[hdr.Name] = body
+	}
+	for _, name := range []string{manifestName, manifestHashName, segmentsName} {
+		if _, ok := entries[name]; !ok {
+			return nil, fmt.Errorf("%w: %s is missing, so the file is truncated or not a procsql snapshot", ErrCorrupt, name)
 		}
-		if *slot != nil {
-			return nil, nil, fmt.Errorf("%w: entry %q appears twice", ErrCorrupt, hdr.Name)
-		}
-		*slot = body
 	}
-	if manifest == nil {
-		return nil, nil, fmt.Errorf("%w: %s is missing, so the file is truncated or not a procsql snapshot", ErrCorrupt, manifestName)
-	}
-	if sumLine == nil {
-		return nil, nil, fmt.Errorf("%w: %s is missing, so the file is truncated", ErrCorrupt, manifestHashName)
-	}
-	return manifest, sumLine, nil
+	return entries, nil
 }
 
 // checkManifest verifies the manifest's digest and parses it.
@@ -157,6 +161,23 @@ func checkManifest(raw, sumLine []byte) (*Manifest, error) {
 		return nil, fmt.Errorf("%w: manifest byte order %q is neither \"little\" nor \"big\"", ErrCorrupt, m.Host.ByteOrder)
 	}
 	return &m, nil
+}
+
+// checkSegments verifies segments.json against the digest and count in the
+// manifest and parses it.
+func checkSegments(m *Manifest, raw []byte) ([]Segment, error) {
+	sum := sha256.Sum256(raw)
+	if hex.EncodeToString(sum[:]) != m.SegmentsSHA256 {
+		return nil, fmt.Errorf("%w: %s does not match its SHA-256 in %s", ErrCorrupt, segmentsName, manifestName)
+	}
+	segs, err := decodeSegments(raw)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %s is not valid JSON: %v", ErrCorrupt, segmentsName, err)
+	}
+	if len(segs) != m.SegmentCount {
+		return nil, fmt.Errorf("%w: %s lists %d segments, but %s counts %d", ErrCorrupt, segmentsName, len(segs), manifestName, m.SegmentCount)
+	}
+	return segs, nil
 }
 
 // checkSegmentTable checks that the segments tile the file from its first

@@ -28,25 +28,68 @@ type recordParser struct {
 }
 
 func fastRecords(data []byte) ([]Record, bool) {
+	return parseArray(data, (*recordParser).record)
+}
+
+// decodeSegments parses the segment table of a manifest, which has one
+// object per segment: 50,000 of them for 10,000 processes, which
+// encoding/json took a tenth of a second to read. It takes the same fast
+// path as decodeRecords.
+func decodeSegments(data []byte) ([]Segment, error) {
+	if segs, ok := parseArray(data, (*recordParser).segment); ok {
+		return segs, nil
+	}
+	var segs []Segment
+	err := json.Unmarshal(data, &segs)
+	return segs, err
+}
+
+// parseArray reads a JSON array of objects, each with elem.
+func parseArray[T any](data []byte, elem func(*recordParser, *T) bool) ([]T, bool) {
 	p := &recordParser{data: data}
 	if !p.consume('[') {
 		return nil, false
 	}
-	recs := []Record{}
+	out := []T{}
 	if p.consume(']') {
-		return recs, p.end()
+		return out, p.end()
 	}
 	for {
-		var rec Record
-		if !p.record(&rec) {
+		var v T
+		if !elem(p, &v) {
 			return nil, false
 		}
-		recs = append(recs, rec)
+		out = append(out, v)
 		if p.consume(']') {
-			return recs, p.end()
+			return out, p.end()
 		}
 		if !p.consume(',') {
 			return nil, false
+		}
+	}
+}
+
+// object reads one JSON object, calling field for each key with the parser
+// at the value. Field names match exactly, where encoding/json would also
+// match them without regard to case, so field returns false for any other
+// spelling and the fast path ends.
+func (p *recordParser) object(field func(key []byte) bool) bool {
+	if !p.consume('{') {
+		return false
+	}
+	if p.consume('}') {
+		return true
+	}
+	for {
+		key, ok := p.strBytes()
+		if !ok || !p.consume(':') || !field(key) {
+			return false
+		}
+		if p.consume('}') {
+			return true
+		}
+		if !p.consume(',') {
+			return false
 		}
 	}
 }
@@ -79,23 +122,57 @@ func (p *recordParser) end() bool {
 
 // str reads a string of printable ASCII without escapes.
 func (p *recordParser) str() (string, bool) {
+	b, ok := p.strBytes()
+	return string(b), ok
+}
+
+// strBytes reads a string like str and returns its bytes in data.
+func (p *recordParser) strBytes() ([]byte, bool) {
 	if !p.consume('"') {
-		return "", false
+		return nil, false
 	}
 	start := p.pos
 	for p.pos < len(p.data) {
 		c := p.data[p.pos]
 		switch {
 		case c == '"':
-			s := string(p.data[start:p.pos])
+			b := p.data[start:p.pos]
 			p.pos++
-			return s, true
+			return b, true
 		case c == '\\' || c < 0x20 || c >= 0x80:
-			return "", false
+			return nil, false
 		}
 		p.pos++
 	}
-	return "", false
+	return nil, false
+}
+
+// op reads an operation name. The known ones share one string each, which
+// saves an allocation per record.
+func (p *recordParser) op() (string, bool) {
+	b, ok := p.strBytes()
+	if !ok {
+		return "", false
+	}
+	switch string(b) {
+	case OpRead:
+		return OpRead, true
+	case OpReadLink:
+		return OpReadLink, true
+	case OpReadDir:
+		return OpReadDir, true
+	case OpStat:
+		return OpStat, true
+	case OpHash:
+		return OpHash, true
+	case OpHostRead:
+		return OpHostRead, true
+	case OpHostReadDir:
+		return OpHostReadDir, true
+	case OpProbe:
+		return OpProbe, true
+	}
+	return string(b), true
 }
 
 // int reads an integer that fits in 64 bits, as encoding/json accepts it
@@ -176,24 +253,13 @@ func (p *recordParser) strings() ([]string, bool) {
 	}
 }
 
-// record reads one object into rec. Field names match exactly, where
-// encoding/json would also match them without regard to case; any other
-// spelling ends the fast path.
+// record reads one record object into rec.
 func (p *recordParser) record(rec *Record) bool {
-	if !p.consume('{') {
-		return false
-	}
-	if p.consume('}') {
-		return true
-	}
-	for {
-		key, ok := p.str()
-		if !ok || !p.consume(':') {
-			return false
-		}
-		switch key {
+	return p.object(func(key []byte) bool {
+		var ok bool
+		switch string(key) {
 		case "op":
-			rec.Op, ok = p.str()
+			rec.Op, ok = p.op()
 		case "path":
 			rec.Path, ok = p.str()
 		case "size":
@@ -220,17 +286,32 @@ func (p *recordParser) record(rec *Record) bool {
 			rec.Error, ok = p.str()
 		case "not_collected":
 			rec.NotCollected, ok = p.boolean()
-		default:
-			return false
 		}
-		if !ok {
-			return false
+		return ok
+	})
+}
+
+// segment reads one object of the manifest's segment table into seg.
+func (p *recordParser) segment(seg *Segment) bool {
+	return p.object(func(key []byte) bool {
+		var ok bool
+		switch string(key) {
+		case "name":
+			seg.Name, ok = p.str()
+		case "offset":
+			seg.Offset, ok = p.int64()
+		case "length":
+			seg.Length, ok = p.int64()
+		case "sha256":
+			seg.SHA256, ok = p.str()
+		case "size":
+			seg.Size, ok = p.int64()
+		case "entries":
+			var n int64
+			n, ok = p.int64()
+			seg.Entries = int(n)
+			ok = ok && int64(seg.Entries) == n
 		}
-		if p.consume('}') {
-			return true
-		}
-		if !p.consume(',') {
-			return false
-		}
-	}
+		return ok
+	})
 }

@@ -64,3 +64,47 @@ func FuzzDecodeRecords(f *testing.F) {
 	}
 	f.Fuzz(checkDecodeRecords)
 }
+
+var segmentSeeds = []string{
+	`[]`,
+	`[{"name":"proc/1","offset":0,"length":120,"sha256":"ab","size":2048,"entries":3}]`,
+	`[{"name":"proc","offset":0,"length":1,"sha256":"","size":0,"entries":1},{"name":"host","offset":1,"length":2,"sha256":"cd","size":512,"entries":2}]`,
+	`[{"name":"proc/1","entries":1e2}]`,
+	`[{"name":"proc/1","entries":9223372036854775808}]`,
+	`[{"Name":"proc/1"}]`,
+	`[{"name":"proc/\u0031"}]`,
+	`{"name":"proc/1"}`,
+}
+
+// TestDecodeSegmentsMatchesJSON checks the manifest's segment table like
+// TestDecodeRecordsMatchesJSON checks records.
+func TestDecodeSegmentsMatchesJSON(t *testing.T) {
+	for _, in := range segmentSeeds {
+		checkDecodeSegments(t, []byte(in))
+	}
+	for _, in := range segmentSeeds[1:3] {
+		if _, ok := parseArray([]byte(in), (*recordParser).segment); !ok {
+			t.Errorf("fast path gave up on %s, which json.Marshal could have written", in)
+		}
+	}
+}
+
+func checkDecodeSegments(t *testing.T, in []byte) {
+	t.Helper()
+	got, gotErr := decodeSegments(in)
+	var want []Segment
+	wantErr := json.Unmarshal(in, &want)
+	if (gotErr == nil) != (wantErr == nil) {
+		t.Fatalf("%q: error %v, encoding/json %v", in, gotErr, wantErr)
+	}
+	if wantErr == nil && !reflect.DeepEqual(got, want) {
+		t.Fatalf("%q:\n got  %+v\n want %+v", in, got, want)
+	}
+}
+
+func FuzzDecodeSegments(f *testing.F) {
+	for _, in := range segmentSeeds {
+		f.Add([]byte(in))
+	}
+	f.Fuzz(checkDecodeSegments)
+}

@@ -8,14 +8,16 @@ import (
 	"encoding/hex"
 	"fmt"
 	"io"
+	"sort"
 	"sync"
 )
 
-// segment is a decompressed and verified segment: its records by
-// recordKey, and the bytes of its files by archive path.
+// segment is a decompressed and checked segment: its records sorted by path
+// and then operation, as the capture writes them, and the bytes of each
+// successful read at the same index.
 type segment struct {
-	records map[recordKey]*Record
-	content map[string][]byte
+	records []Record
+	content [][]byte
 	size    int64 // bytes held, for the cache
 }
 
@@ -23,8 +25,21 @@ type segment struct {
 // process that no table read.
 var emptySegment = &segment{}
 
-// recordKey finds the record of an operation on an archive path.
-type recordKey struct{ op, path string }
+// find returns the index of the record of op on path.
+func (s *segment) find(op, path string) (int, bool) {
+	i := sort.Search(len(s.records), func(i int) bool {
+		r := &s.records[i]
+		return r.Path > path || r.Path == path && r.Op >= op
+	})
+	return i, i < len(s.records) && s.records[i].Path == path && s.records[i].Op == op
+}
+
+// recordsInOrder reports whether the record at i sorts after the one
+// before it, which also rules out a record of the same read twice.
+func recordsInOrder(list []Record, i int) bool {
+	a, b := &list[i-1], &list[i]
+	return a.Path < b.Path || a.Path == b.Path && a.Op < b.Op
+}
 
 // buffers holds the compressed frames and tar streams of segments being
 // loaded; parseSegment copies what it keeps out of them.
@@ -97,17 +112,27 @@ func parseSegment(seg Segment, data []byte, limits Limits, exes map[string]Execu
 		return nil, fmt.Errorf("%w: %s is not valid JSON: %v", ErrCorrupt, hdr.Name, err)
 	}
 
-	out := &segment{records: make(map[recordKey]*Record, len(list)), content: map[string][]byte{}}
 	for i := range list {
 		rec := &list[i]
 		if segmentOf(rec.Path) != seg.Name {
 			return nil, fmt.Errorf("%w: the record of %s on %q does not belong in segment %q", ErrCorrupt, rec.Op, rec.Path, seg.Name)
 		}
-		key := recordKey{rec.Op, rec.Path}
-		if _, seen := out.records[key]; seen {
-			return nil, fmt.Errorf("%w: the snapshot records %s of %q twice", ErrCorrupt, rec.Op, rec.Path)
+	}
+	// The capture writes records in order; a file that does not is sorted
+	// here, so only a read recorded twice is an error.
+	sorted := true
+	for i := 1; i < len(list) && sorted; i++ {
+		sorted = recordsInOrder(list, i)
+	}
+	if !sorted {
+		sort.SliceStable(list, func(i, j int) bool {
+			return list[i].Path < list[j].Path || list[i].Path == list[j].Path && list[i].Op < list[j].Op
+		})
+		for i := 1; i < len(list); i++ {
+			if !recordsInOrder(list, i) {
+				return nil, fmt.Errorf("%w: the snapshot records %s of %q twice", ErrCorrupt, list[i].Op, list[i].Path)
+			}
 		}
-		out.records[key] = rec
 	}
 	if verify {
 		if err := checkEntries(seg, data, limits, list, exes); err != nil {
@@ -128,17 +153,15 @@ func parseSegment(seg Segment, data []byte, limits Limits, exes map[string]Execu
 		total += rec.Size
 	}
 	block := make([]byte, 0, total)
+	out := &segment{records: list, content: make([][]byte, len(list))}
 	for i := range list {
 		rec := &list[i]
 		if !isFileRead(rec) {
 			continue
 		}
-		if _, dup := out.content[rec.Path]; dup {
-			return nil, fmt.Errorf("%w: the snapshot records two reads of %q", ErrCorrupt, rec.Path)
-		}
 		start := len(block)
 		block = append(block, data[rec.Offset:rec.Offset+rec.Size]...)
-		out.content[rec.Path] = block[start:len(block):len(block)]
+		out.content[i] = block[start:len(block):len(block)]
 	}
 	out.size = int64(len(block)) + int64(len(raw))
 	return out, nil

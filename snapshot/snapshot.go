@@ -1,7 +1,6 @@
 package snapshot
 
 import (
-	"bytes"
 	"context"
 	"encoding/binary"
 	"fmt"
@@ -176,8 +175,8 @@ func (s *Snapshot) listedPIDs() (map[string]bool, error) {
 			s.pidsErr = err
 			return
 		}
-		if root, ok := seg.records[recordKey{OpReadDir, procPath(".")}]; ok {
-			for _, name := range root.Names {
+		if i, ok := seg.find(OpReadDir, procPath(".")); ok {
+			for _, name := range seg.records[i].Names {
 				s.pids[name] = true
 			}
 		}
@@ -196,8 +195,8 @@ func (s *Snapshot) lookup(op, path string) (*Record, *segment, error) {
 	if err != nil {
 		return nil, nil, &fs.PathError{Op: op, Path: name, Err: err}
 	}
-	if rec, ok := seg.records[recordKey{op, path}]; ok {
-		return rec, seg, recordError(rec)
+	if i, ok := seg.find(op, path); ok {
+		return &seg.records[i], seg, recordError(&seg.records[i])
 	}
 	first, _, _ := strings.Cut(name, "/")
 	if _, err := strconv.Atoi(first); err == nil && name != path {
@@ -212,14 +211,19 @@ func (s *Snapshot) lookup(op, path string) (*Record, *segment, error) {
 	return nil, nil, &fs.PathError{Op: op, Path: name, Err: source.ErrNotCollected}
 }
 
-// fileContent returns a copy of a file's bytes, so a caller that changes
-// them cannot change what later reads of the cached segment return.
+// fileContent returns a file's bytes from its segment without copying them:
+// like source.Cache, which hands one slice to every reader of a file, it
+// relies on callers not to change them.
 func (s *Snapshot) fileContent(op, path string) ([]byte, error) {
-	_, seg, err := s.lookup(op, path)
+	rec, seg, err := s.lookup(op, path)
 	if err != nil {
 		return nil, err
 	}
-	return bytes.Clone(seg.content[path]), nil
+	i, _ := seg.find(rec.Op, rec.Path)
+	if seg.content[i] == nil {
+		return []byte{}, nil
+	}
+	return seg.content[i], nil
 }
 
 // ReadFile implements source.Source.

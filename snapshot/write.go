@@ -215,9 +215,16 @@ func buildSegment(enc *zstd.Encoder, p *segmentPlan, content map[string][]byte, 
 	}
 }
 
-// manifestFrame compresses the tar entries manifest.json and its digest,
-// followed by the end-of-archive marker.
+// manifestFrame compresses the tar entries segments.json, manifest.json
+// and its digest, followed by the end-of-archive marker.
 func manifestFrame(m *Manifest, modTime time.Time) ([]byte, error) {
+	segments, err := json.Marshal(m.Segments)
+	if err != nil {
+		return nil, fmt.Errorf("encode segment table: %w", err)
+	}
+	segSum := sha256.Sum256(segments)
+	m.SegmentCount = len(m.Segments)
+	m.SegmentsSHA256 = hex.EncodeToString(segSum[:])
 	manifest, err := json.MarshalIndent(m, "", " ")
 	if err != nil {
 		return nil, fmt.Errorf("encode manifest: %w", err)
@@ -225,6 +232,9 @@ func manifestFrame(m *Manifest, modTime time.Time) ([]byte, error) {
 	sum := sha256.Sum256(manifest)
 	var buf bytes.Buffer
 	tw := tar.NewWriter(&buf)
+	if err := writeEntry(tw, segmentsName, segments, modTime); err != nil {
+		return nil, err
+	}
 	if err := writeEntry(tw, manifestName, manifest, modTime); err != nil {
 		return nil, err
 	}

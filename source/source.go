@@ -22,7 +22,9 @@ import (
 // process matches syscall.ESRCH or fs.ErrNotExist, and a denied read matches
 // fs.ErrPermission, so callers can tell evidence of absence from a failure.
 type Source interface {
-	// ReadFile returns the whole content of a file.
+	// ReadFile returns the whole content of a file. Callers must not
+	// change the bytes: a Cache or a snapshot hands the same slice to
+	// every reader of the file.
 	ReadFile(name string) ([]byte, error)
 	// ReadLink returns the target text of a symbolic link, such as
 	// "socket:[4711]" for "123/fd/3".

@@ -5,6 +5,7 @@ import (
 	"runtime"
 	"slices"
 	"sync"
+	"sync/atomic"
 
 	"github.com/dolthub/go-mysql-server/sql"
 )
@@ -13,6 +14,24 @@ import (
 // rows are emitted next. It bounds the rows held in memory while keeping
 // every worker busy.
 const window = 256
+
+// eachPID calls fn for every index of pids on 2 × GOMAXPROCS goroutines
+// and returns when all calls have returned. fn must be safe for concurrent
+// use; callers that need pid order collect into a slice by index.
+func eachPID(pids []int, fn func(i, pid int)) {
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(2*runtime.GOMAXPROCS(0), len(pids)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := int(next.Add(1) - 1); i < len(pids); i = int(next.Add(1) - 1) {
+				fn(i, pids[i])
+			}
+		}()
+	}
+	wg.Wait()
+}
 
 // scanProcesses calls read for every pid on several goroutines and emits the
 // rows in pid order. Reading /proc is mostly system calls, so workers beyond

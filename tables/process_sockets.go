@@ -49,16 +49,28 @@ type holder struct {
 }
 
 // socketHolders maps socket inodes to the descriptors that hold them, from
-// the fd links of every process.
+// the fd links of every process, listed in pid and then fd order. The links
+// are read on 2 × GOMAXPROCS goroutines, as table scans read processes.
 func (r *Reader) socketHolders() map[uint64][]holder {
 	return memoize(r, "socket_holders", func() map[uint64][]holder {
-		holders := map[uint64][]holder{}
-		for _, pid := range r.PIDs() {
+		type heldInode struct {
+			inode uint64
+			holder
+		}
+		pids := r.PIDs()
+		held := make([][]heldInode, len(pids))
+		eachPID(pids, func(i, pid int) {
 			p := newProcess(r, pid)
 			for _, it := range p.fds() {
 				if it.ok && it.parsed.Type == "socket" {
-					holders[it.parsed.Inode] = append(holders[it.parsed.Inode], holder{p, it.fd})
+					held[i] = append(held[i], heldInode{it.parsed.Inode, holder{p, it.fd}})
 				}
+			}
+		})
+		holders := map[uint64][]holder{}
+		for _, list := range held {
+			for _, h := range list {
+				holders[h.inode] = append(holders[h.inode], h.holder)
 			}
 		}
 		return holders

@@ -229,18 +229,21 @@ func (r *Reader) selectPIDs(f Filter) []int {
 // one of its threads. /proc/<tid> exists for every thread although the
 // listing shows only processes, so a lookup of a thread id would otherwise
 // return the process's rows a second time. When status cannot be read the
-// pid is kept and the table's own reads decide.
+// pid is kept and the table's own reads decide. The answer is kept for the
+// statement, because a lookup join asks once per table and row.
 func (r *Reader) threadGroupLeader(pid int) bool {
-	data, err := r.Src.ReadFile(strconv.Itoa(pid) + "/status")
-	if err != nil {
-		return true
-	}
-	st, err := procfile.ParseStatus(data)
-	if err != nil {
-		return true
-	}
-	tgid, ok := st.Uint("Tgid")
-	return !ok || tgid == uint64(pid)
+	return memoize(r, "leader/"+strconv.Itoa(pid), func() bool {
+		data, err := r.Src.ReadFile(strconv.Itoa(pid) + "/status")
+		if err != nil {
+			return true
+		}
+		st, err := procfile.ParseStatus(data)
+		if err != nil {
+			return true
+		}
+		tgid, ok := st.Uint("Tgid")
+		return !ok || tgid == uint64(pid)
+	})
 }
 
 // parseID parses a pid, tid or fd directory name. Only the kernel's own

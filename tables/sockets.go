@@ -116,16 +116,22 @@ func emitSocketsByInode(all *socketSet, inodes []uint64, emit func(*socket) erro
 // links or for an unprivileged reader on a hardened host.
 func (r *Reader) netNamespaces() map[uint64]int {
 	return memoize(r, "netns", func() map[uint64]int {
-		found := map[uint64]int{}
-		for _, pid := range r.PIDs() {
+		pids := r.PIDs()
+		// inodes[i] is the namespace of pids[i], or 0 when unknown.
+		inodes := make([]uint64, len(pids))
+		eachPID(pids, func(i, pid int) {
 			link, err := r.Src.ReadLink(strconv.Itoa(pid) + "/ns/net")
 			if err != nil {
-				continue
+				return
 			}
 			if _, inode, err := procfile.ParseNamespaceLink(link); err == nil {
-				if _, seen := found[inode]; !seen {
-					found[inode] = pid
-				}
+				inodes[i] = inode
+			}
+		})
+		found := map[uint64]int{}
+		for i, inode := range inodes {
+			if _, seen := found[inode]; inode != 0 && !seen {
+				found[inode] = pids[i]
 			}
 		}
 		return found

@@ -52,10 +52,9 @@ func (a *app) run(ctx context.Context, args []string) error {
 // processes spent a fifth of its time in the collector. A soft memory limit
 // keeps the heap from growing past 2 GiB when a result is large. A lower
 // one made the collector run without pause once the live data neared it. The
-// server, the snapshot capture and every command on a snapshot keep the
-// defaults, as does any run that sets GOGC or GOMEMLIMIT itself: a loaded
-// snapshot is live memory, which the limit would make the collector scan
-// over and over.
+// server and the snapshot capture keep the defaults, as does any run that
+// sets GOGC or GOMEMLIMIT itself. Commands on a snapshot are tuned too: an
+// open snapshot keeps only the segments in use and a bounded cache live.
 func tuneGC(command string) {
 	switch command {
 	case "query", "hunt", "shell", "procsql":
@@ -121,9 +120,7 @@ With no command, procsql opens the interactive shell.`,
 	flags.StringVar(&a.cpuProfile, "cpuprofile", "", "write a CPU profile of the command to `file`, for go tool pprof")
 	flags.MarkHidden("cpuprofile")
 	root.PersistentPreRunE = func(cmd *cobra.Command, args []string) error {
-		if a.snapshotPath == "" {
-			tuneGC(cmd.Name())
-		}
+		tuneGC(cmd.Name())
 		if a.cpuProfile != "" {
 			if err := a.startCPUProfile(); err != nil {
 				return err
