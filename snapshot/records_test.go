@@ -1,9 +1,14 @@
 package snapshot
 
 import (
+	"archive/tar"
+	"bytes"
 	"encoding/json"
+	"io"
 	"reflect"
+	"strings"
 	"testing"
+	"time"
 )
 
 var recordSeeds = []string{
@@ -107,4 +112,62 @@ func FuzzDecodeSegments(f *testing.F) {
 		f.Add([]byte(in))
 	}
 	f.Fuzz(checkDecodeSegments)
+}
+
+// checkRecordsEntry checks that recordsEntry, when it accepts data, returns
+// the body that archive/tar reads for the first entry.
+func checkRecordsEntry(t *testing.T, data []byte, name string) {
+	t.Helper()
+	body, ok := recordsEntry(data, name)
+	if !ok {
+		return
+	}
+	tr := tar.NewReader(bytes.NewReader(data))
+	hdr, err := tr.Next()
+	if err != nil {
+		t.Fatalf("recordsEntry accepted a header that archive/tar rejects: %v", err)
+	}
+	want, err := io.ReadAll(tr)
+	if err != nil {
+		t.Fatalf("recordsEntry accepted an entry that archive/tar cannot read: %v", err)
+	}
+	if hdr.Name != name || hdr.Typeflag != tar.TypeReg || !bytes.Equal(body, want) {
+		t.Fatalf("recordsEntry = %q; archive/tar reads %q of type %q with %q", body, hdr.Name, hdr.Typeflag, want)
+	}
+}
+
+func recordsTar(t testing.TB, name string, body []byte) []byte {
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	if err := writeEntry(tw, name, body, time.Unix(1700000000, 0)); err != nil {
+		t.Fatal(err)
+	}
+	if err := tw.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+func TestRecordsEntryMatchesArchiveTar(t *testing.T) {
+	data := recordsTar(t, "records/proc/1.json", []byte(`[{"op":"read"}]`))
+	body, ok := recordsEntry(data, "records/proc/1.json")
+	if !ok || string(body) != `[{"op":"read"}]` {
+		t.Errorf("recordsEntry = %q, %v; want the records", body, ok)
+	}
+	if _, ok := recordsEntry(data, "records/proc/2.json"); ok {
+		t.Error("recordsEntry accepted another segment's records")
+	}
+	long := "records/" + strings.Repeat("x", 120) + ".json"
+	if _, ok := recordsEntry(recordsTar(t, long, []byte("[]")), long); ok {
+		t.Error("recordsEntry accepted a name longer than the ustar field, which needs archive/tar")
+	}
+	for cut := range data {
+		checkRecordsEntry(t, data[:cut], "records/proc/1.json")
+	}
+}
+
+func FuzzRecordsEntry(f *testing.F) {
+	f.Add(recordsTar(f, "records/proc/1.json", []byte(`[]`)), "records/proc/1.json")
+	f.Add(recordsTar(f, "records/host.json", []byte(`[{"op":"host_read","path":"host/etc/passwd"}]`)), "records/host.json")
+	f.Fuzz(checkRecordsEntry)
 }
