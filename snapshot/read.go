@@ -30,6 +30,11 @@ type Limits struct {
 	MaxCached int64
 }
 
+// maxSegmentSize bounds one segment's tar stream, and so what loading one
+// segment allocates: its largest entry with the tar headers and records of
+// the others, for which 16 MiB leaves room.
+func (l Limits) maxSegmentSize() int64 { return l.MaxEntrySize + 16<<20 }
+
 // DefaultLimits are the limits Open uses when given a zero Limits.
 var DefaultLimits = Limits{
 	MaxEntrySize: 256 << 20,
@@ -197,6 +202,8 @@ func checkSegmentTable(m *Manifest, ft footer, fileSize int64, limits Limits) er
 			return fmt.Errorf("%w: segment %q is at bytes %d+%d, but the previous segment ends at byte %d", ErrCorrupt, seg.Name, seg.Offset, seg.Length, offset)
 		case seg.Size < 0 || seg.Entries < 1:
 			return fmt.Errorf("%w: segment %q declares %d bytes in %d entries", ErrCorrupt, seg.Name, seg.Size, seg.Entries)
+		case seg.Size > limits.maxSegmentSize():
+			return fmt.Errorf("%w: segment %q declares %d bytes, above the limit of %d for one segment", ErrCorrupt, seg.Name, seg.Size, limits.maxSegmentSize())
 		}
 		seen[seg.Name] = true
 		offset += seg.Length

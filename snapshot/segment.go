@@ -61,8 +61,8 @@ func borrow(n int64) *[]byte {
 // against the digest its record holds, which only a file written with
 // inconsistent records can fail.
 func (s *Snapshot) loadSegment(seg Segment, verify bool) (*segment, error) {
-	if seg.Size > s.limits.MaxTotalSize {
-		return nil, fmt.Errorf("%w: segment %q declares %d bytes, above the limit of %d", ErrCorrupt, seg.Name, seg.Size, s.limits.MaxTotalSize)
+	if seg.Size > s.limits.maxSegmentSize() {
+		return nil, fmt.Errorf("%w: segment %q declares %d bytes, above the limit of %d for one segment", ErrCorrupt, seg.Name, seg.Size, s.limits.maxSegmentSize())
 	}
 	frame := borrow(seg.Length)
 	defer buffers.Put(frame)
