@@ -8,7 +8,6 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -26,7 +25,8 @@ const (
 	primaryPrompt      = "procsql> "
 	continuationPrompt = "    ...> "
 
-	// historyEnv names the variable that overrides the history file path.
+	// historyEnv names the variable that sets the history file. Without it
+	// the shell keeps no history, so it writes nothing on a suspect host.
 	historyEnv = "PROCSQL_HISTORY"
 )
 
@@ -42,9 +42,9 @@ A line that starts with a dot is a shell command such as .tables, .schema,
 
 On a terminal, Tab completes table names, column names, SQL keywords and shell
 commands. Ctrl-C cancels the running query or clears the input, and Ctrl-D on
-an empty line exits. Each input line is saved in the history file
-$PROCSQL_HISTORY, or ~/.procsql_history when that variable is unset; set it
-to an empty value to save no history.
+an empty line exits. procsql writes nothing to the host by default, so the
+shell keeps history only when PROCSQL_HISTORY names a file, such as
+PROCSQL_HISTORY=~/.procsql_history on your own machine.
 
 When stdin is not a terminal, the shell prints no prompts, saves no history,
 also runs a last statement that lacks ";", and exits with status 1 if any
@@ -157,15 +157,7 @@ func isTerminal(w io.Writer) bool {
 // It creates the file if needed and warns on stderr when the file cannot be
 // opened for writing, because readline would silently drop the history.
 func (s *shell) historyFile() string {
-	path, set := os.LookupEnv(historyEnv)
-	if !set {
-		home, err := os.UserHomeDir()
-		if err != nil {
-			fmt.Fprintf(s.app.stderr, "warning: history will not be saved: %v (set %s to a file path)\n", err, historyEnv)
-			return ""
-		}
-		path = filepath.Join(home, ".procsql_history")
-	}
+	path := os.Getenv(historyEnv)
 	if path == "" {
 		return ""
 	}
@@ -173,7 +165,7 @@ func (s *shell) historyFile() string {
 	// host, such as secrets found in environ.
 	f, err := os.OpenFile(path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o600)
 	if err != nil {
-		fmt.Fprintf(s.app.stderr, "warning: history will not be saved: %v (set %s to a writable file, or to an empty value for no history)\n", err, historyEnv)
+		fmt.Fprintf(s.app.stderr, "warning: history will not be saved: %v (set %s to a writable file, or unset it for no history)\n", err, historyEnv)
 		return ""
 	}
 	f.Close()

@@ -630,7 +630,8 @@ func TestShellTerminal(t *testing.T) {
 
 	t.Run("session", func(t *testing.T) {
 		home := t.TempDir()
-		term := startTerminal(t, bin, terminalEnv(home), "--proc", procRoot, "shell")
+		historyPath := filepath.Join(home, "history")
+		term := startTerminal(t, bin, terminalEnv(home, historyEnv+"="+historyPath), "--proc", procRoot, "shell")
 		term.expect(primaryPrompt)
 
 		// One statement: the result table appears, then a new prompt.
@@ -696,7 +697,7 @@ func TestShellTerminal(t *testing.T) {
 			t.Fatalf("procsql exited with %v, want status 0; output:\n%s", err, term.allOutput())
 		}
 
-		history, err := os.ReadFile(filepath.Join(home, ".procsql_history"))
+		history, err := os.ReadFile(historyPath)
 		if err != nil {
 			t.Fatalf("read history file: %v", err)
 		}
@@ -708,6 +709,26 @@ func TestShellTerminal(t *testing.T) {
 		}
 		if strings.Contains(string(history), "garbage") {
 			t.Errorf("history contains the line cleared with Ctrl-C; history:\n%s", history)
+		}
+	})
+
+	t.Run("no history by default", func(t *testing.T) {
+		home := t.TempDir()
+		term := startTerminal(t, bin, terminalEnv(home), "--proc", procRoot, "shell")
+		term.expect(primaryPrompt)
+		term.send("SELECT 1 AS one;\r")
+		term.expect("one\n---\n1\n(1 row)\n")
+		term.expect(primaryPrompt)
+		term.send(".quit\r")
+		if err := term.wait(); err != nil {
+			t.Fatalf("procsql exited with %v, want status 0", err)
+		}
+		entries, err := os.ReadDir(home)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(entries) != 0 {
+			t.Errorf("the shell wrote %d files to HOME without %s, want none: %v", len(entries), historyEnv, entries)
 		}
 	})
 
