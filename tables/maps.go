@@ -34,7 +34,7 @@ type mappedProcess struct {
 	smaps lazy[map[uint64]procfile.SmapsEntry]
 }
 
-func (mp *mappedProcess) smapsEntry(start uint64) (procfile.SmapsEntry, bool) {
+func (mp *mappedProcess) smapsEntry(m *procfile.Mapping) (procfile.SmapsEntry, bool) {
 	entries, ok := mp.smaps.get(func() (map[uint64]procfile.SmapsEntry, bool) {
 		data, ok := mp.r.readFile(mp.name("smaps"))
 		if !ok {
@@ -54,15 +54,19 @@ func (mp *mappedProcess) smapsEntry(start uint64) (procfile.SmapsEntry, bool) {
 	if !ok {
 		return procfile.SmapsEntry{}, false
 	}
-	// A mapping that changed between the maps and smaps reads is not found
-	// and gets NULL rather than another mapping's figures.
-	e, found := entries[start]
-	return e, found
+	// A mapping that changed between the maps and smaps reads gets NULL
+	// rather than another mapping's figures: the start address alone would
+	// match one that was resized in place.
+	e, found := entries[m.Start]
+	if !found || e.End != m.End || e.Offset != m.Offset || e.Inode != m.Inode || e.Perms != m.Perms {
+		return procfile.SmapsEntry{}, false
+	}
+	return e, true
 }
 
 func smapsBytes(key string) func(mapItem) any {
 	return func(it mapItem) any {
-		e, ok := it.proc.smapsEntry(it.m.Start)
+		e, ok := it.proc.smapsEntry(it.m)
 		if !ok {
 			return nil
 		}

@@ -22,7 +22,7 @@ type Reader struct {
 
 	mu       sync.Mutex
 	memo     map[string]any
-	failures map[failureKey]int
+	failures map[failureKey]map[string]bool // the names that failed
 	notes    []string
 	damaged  error // the first read that wraps source.ErrDamaged
 }
@@ -35,7 +35,7 @@ type failureKey struct {
 // NewReader returns a Reader over src. Callers that run one query should
 // pass a source.Cache so that the query reads each file once.
 func NewReader(src source.Source) *Reader {
-	return &Reader{Src: src, memo: map[string]any{}, failures: map[failureKey]int{}}
+	return &Reader{Src: src, memo: map[string]any{}, failures: map[failureKey]map[string]bool{}}
 }
 
 // memoize returns the value stored under key, computing it with compute on
@@ -103,8 +103,13 @@ func (r *Reader) recordMissing(name string) {
 func (r *Reader) countFailure(name, reason string) {
 	key := failureKey{file: fileKind(name), errno: reason}
 	r.mu.Lock()
-	r.failures[key]++
-	r.mu.Unlock()
+	defer r.mu.Unlock()
+	// Files, not calls, are counted: the exe link is read, stated and
+	// hashed, and a denied exe is still one failed file.
+	if r.failures[key] == nil {
+		r.failures[key] = map[string]bool{}
+	}
+	r.failures[key][name] = true
 }
 
 // failureReason names err by its errno, or by its kind when it has none, so
@@ -154,7 +159,8 @@ func (r *Reader) Warnings() []string {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	var out []string
-	for key, n := range r.failures {
+	for key, names := range r.failures {
+		n := len(names)
 		reads := "reads"
 		if n == 1 {
 			reads = "read"

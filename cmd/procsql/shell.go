@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/signal"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/chzyer/readline"
@@ -128,9 +129,17 @@ func (s *shell) runInteractive(ctx context.Context, stdin *os.File) error {
 	if isTerminal(s.app.stdout) {
 		promptOut = s.app.stdout
 	}
+	history := s.historyFile()
+	if history != "" {
+		// readline rewrites a long history through a new file that it
+		// creates with mode 0666, and the history may hold secrets copied
+		// from the host, so the shell's files are owner-only. The shell
+		// creates no other file.
+		syscall.Umask(0o077)
+	}
 	rl, err := readline.NewEx(&readline.Config{
 		Prompt:            primaryPrompt,
-		HistoryFile:       s.historyFile(),
+		HistoryFile:       history,
 		HistorySearchFold: true,
 		AutoComplete:      newCompleter(tables.All(), s.huntIDs()),
 		// NOTE: readline switches fd 0 to raw mode, not stdin's own fd. The
