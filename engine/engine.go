@@ -128,7 +128,9 @@ func (e *Engine) Query(session *sql.Context, query string) (*Result, error) {
 	if query == "" {
 		return nil, errors.New("empty query: give one SQL statement, for example SELECT * FROM processes")
 	}
-	reader := tables.NewReader(e.statementCache(session))
+	// The Tracker makes damaged data fail only the statement that read it,
+	// even when statements share the cache of ShareReads.
+	reader := tables.NewReader(source.Track(e.statementCache(session)))
 	base := context.WithValue(session, readerKey{}, reader)
 	ctx := session.WithContext(base)
 	ctx = ctx.WithQuery(query)

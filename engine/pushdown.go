@@ -147,19 +147,22 @@ func fullSchemaFields(t *table, tableID sql.TableId, columns sql.ColSet, e sql.E
 // pushableFunctions are the functions a pushed condition may call. Each is
 // deterministic and keeps no state between rows that concurrent calls could
 // corrupt, because a scan tests conditions on several goroutines at once.
+// go-mysql-server's REGEXP operator (regexp_like) shares one compiled
+// pattern between calls, and CAST adds warnings to the session unlocked, so
+// neither is here.
 var pushableFunctions = map[string]bool{
 	"char_length": true, "character_length": true, "coalesce": true,
 	"concat": true, "concat_ws": true, "hex": true, "if": true, "ifnull": true,
 	"instr": true, "lcase": true, "left": true, "length": true, "locate": true,
 	"lower": true, "ltrim": true, "mid": true, "nullif": true,
-	"octet_length": true, "regexp_like": true, "reverse": true, "right": true,
+	"octet_length": true, "reverse": true, "right": true,
 	"rtrim": true, "substr": true, "substring": true, "substring_index": true,
 	"trim": true, "ucase": true, "upper": true,
 }
 
 // pushableExpression reports whether e and every expression under it may be
 // evaluated in a scan: column references, literals, comparisons, logic,
-// LIKE, IN with a list, arithmetic, casts and pushableFunctions. Subqueries,
+// LIKE, IN with a list, arithmetic and pushableFunctions. Subqueries,
 // variables, bind parameters and every other function stay in the filter.
 func pushableExpression(e sql.Expression) bool {
 	switch x := e.(type) {
@@ -171,7 +174,7 @@ func pushableExpression(e sql.Expression) bool {
 		*expression.IsNull, *expression.IsTrue, *expression.Between,
 		*expression.Like, *expression.InTuple, *expression.HashInTuple,
 		*expression.Tuple, *expression.Arithmetic, *expression.UnaryMinus,
-		*expression.Convert, *expression.Binary, *expression.CollatedExpression,
+		*expression.Binary, *expression.CollatedExpression,
 		*expression.Case:
 	case sql.FunctionExpression:
 		if !pushableFunctions[strings.ToLower(x.FunctionName())] {

@@ -49,7 +49,7 @@ func (f footer) encode() []byte {
 func decodeFooter(b []byte, fileSize int64) (footer, error) {
 	if binary.LittleEndian.Uint32(b[0:]) != footerFrameType || binary.LittleEndian.Uint32(b[4:]) != footerSize-8 ||
 		string(b[8:16]) != footerMagic {
-		return footer{}, fmt.Errorf("%w: the file does not end with a procsql footer, so it is truncated, or it was written by a procsql development build before format version %d (capture it again)", ErrCorrupt, Version)
+		return footer{}, fmt.Errorf("%w: the file does not end with a procsql footer: it is truncated, has data appended, or was written by a procsql development build before format version %d (capture it again)", ErrCorrupt, Version)
 	}
 	f := footer{
 		manifestOffset: int64(binary.LittleEndian.Uint64(b[16:])),
@@ -57,7 +57,7 @@ func decodeFooter(b []byte, fileSize int64) (footer, error) {
 	}
 	end := fileSize - footerSize
 	if f.manifestOffset < 0 || f.manifestLength <= 0 || f.manifestOffset > end || f.manifestLength != end-f.manifestOffset {
-		return footer{}, fmt.Errorf("%w: the footer places the manifest at bytes %d to %d+%d of a %d-byte file", ErrCorrupt, f.manifestOffset, f.manifestOffset, f.manifestLength, fileSize)
+		return footer{}, fmt.Errorf("%w: the footer places the manifest at bytes %d to %d+%d of a %d-byte file, so data was appended or the file is damaged", ErrCorrupt, f.manifestOffset, f.manifestOffset, f.manifestLength, fileSize)
 	}
 	return f, nil
 }

@@ -82,8 +82,9 @@ func readManifest(f *os.File, size int64, limits Limits, dec *zstd.Decoder) (*Ma
 	}
 	// The frame header gives the decompressed size, which the capacity
 	// limit then enforces. The entries with their tar headers and end
-	// marker may take a little more than MaxEntrySize in all.
-	bound := uint64(limits.MaxEntrySize + 64<<10)
+	// marker may take a little more than MaxEntrySize, and never more than
+	// the file's expansion bound.
+	bound := uint64(min(limits.MaxEntrySize+64<<10, limits.MaxTotalSize))
 	var hdr zstd.Header
 	if err := hdr.Decode(frame); err == nil && hdr.HasFCS && hdr.FrameContentSize < bound {
 		bound = hdr.FrameContentSize

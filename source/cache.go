@@ -214,3 +214,82 @@ func namePIDs(names []string) []int {
 	}
 	return pids
 }
+
+// Tracker passes reads to a Source and keeps the first error among them
+// that wraps ErrDamaged. Statements that share one Cache each read through
+// their own Tracker, so a damaged file fails only the statements that read
+// it. It is safe for concurrent use.
+type Tracker struct {
+	Source
+	mu      sync.Mutex
+	damaged error
+}
+
+// Track returns a Tracker over src.
+func Track(src Source) *Tracker { return &Tracker{Source: src} }
+
+func (t *Tracker) check(err error) error {
+	if err != nil && errors.Is(err, ErrDamaged) {
+		t.mu.Lock()
+		if t.damaged == nil {
+			t.damaged = err
+		}
+		t.mu.Unlock()
+	}
+	return err
+}
+
+// Err returns the first read of damaged data through t, or nil.
+func (t *Tracker) Err() error {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.damaged
+}
+
+// ReadFile implements Source.
+func (t *Tracker) ReadFile(name string) ([]byte, error) {
+	data, err := t.Source.ReadFile(name)
+	return data, t.check(err)
+}
+
+// ReadLink implements Source.
+func (t *Tracker) ReadLink(name string) (string, error) {
+	text, err := t.Source.ReadLink(name)
+	return text, t.check(err)
+}
+
+// ReadDir implements Source.
+func (t *Tracker) ReadDir(name string) ([]string, error) {
+	names, err := t.Source.ReadDir(name)
+	return names, t.check(err)
+}
+
+// Stat implements Source.
+func (t *Tracker) Stat(name string) (FileStat, error) {
+	st, err := t.Source.Stat(name)
+	return st, t.check(err)
+}
+
+// Hash implements Source.
+func (t *Tracker) Hash(name string) (Digest, error) {
+	d, err := t.Source.Hash(name)
+	return d, t.check(err)
+}
+
+// ProbePIDs implements Source.
+func (t *Tracker) ProbePIDs(max int) ([]int, error) {
+	pids, err := t.Source.ProbePIDs(max)
+	return pids, t.check(err)
+}
+
+// HostFile implements Source.
+func (t *Tracker) HostFile(name string) ([]byte, error) {
+	data, err := t.Source.HostFile(name)
+	return data, t.check(err)
+}
+
+// HostDir implements Source.
+func (t *Tracker) HostDir(name string) ([]string, error) {
+	names, err := t.Source.HostDir(name)
+	return names, t.check(err)
+}

@@ -185,6 +185,7 @@ type procDir struct {
 	fd      int
 	refs    int
 	removed bool
+	closed  bool // fd was closed after its last use
 }
 
 func newProcDirs(root string) *procDirs {
@@ -321,6 +322,18 @@ func (c *procDirs) insert(dir string, fd int) *procDir {
 // fd: it keeps it when no descriptor of dir is kept and there is room, and
 // closes it otherwise.
 func (c *procDirs) keep(dir string, fd int) {
+	// The listing is newer than a descriptor kept earlier, which may belong
+	// to an exited process whose pid was reused, so the listing's replaces it.
+	if old := c.lookup(dir); old != nil {
+		c.remove(old)
+		c.mu.Lock()
+		unused := old.refs == 0 && !old.closed
+		old.closed = old.closed || unused
+		c.mu.Unlock()
+		if unused {
+			unix.Close(old.fd)
+		}
+	}
 	if d := c.insert(dir, fd); d != nil {
 		c.release(d)
 	}
@@ -344,11 +357,19 @@ func (c *procDirs) evictLocked() int {
 func (c *procDirs) release(d *procDir) {
 	c.mu.Lock()
 	d.refs--
-	last := d.removed && d.refs == 0
+	last := d.removed && d.refs == 0 && !d.closed
+	d.closed = d.closed || last
 	c.mu.Unlock()
 	if last {
 		unix.Close(d.fd)
 	}
+}
+
+// lookup returns the kept descriptor of dir, or nil.
+func (c *procDirs) lookup(dir string) *procDir {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.dirs[dir]
 }
 
 // remove takes d out of the map, so the next acquire opens the directory
@@ -374,32 +395,29 @@ func (c *procDirs) remove(d *procDir) {
 // run calls op with a directory descriptor and the path of name relative to
 // it: a kept descriptor for the entries of fd/ and fdinfo/, and
 // unix.AT_FDCWD with the full path for other names. When op fails through a
-// descriptor kept from an earlier call with ENOENT or ESRCH, that
-// descriptor may belong to an exited process whose pid was reused, so run
-// drops it and calls op once more through a new one.
+// kept descriptor with ENOENT or ESRCH, the process exited, and its pid may
+// be reused, so run drops the descriptor for later calls. It does not retry
+// through a new one: that would read a new process's entries under the
+// listing of the old one, mixing two processes in one result.
 func (c *procDirs) run(name string, op func(dirfd int, rel string) error) error {
 	dir, rel, ok := splitProcName(name)
 	if !ok {
 		return op(unix.AT_FDCWD, c.path(name))
 	}
-	// op names rel in its errors, which then name the full path instead.
-	for attempt := 0; ; attempt++ {
-		d, kept, err := c.acquire(dir)
-		if err != nil || d == nil {
-			// Without a descriptor, op by the full path returns the error
-			// that names the file, such as ENOENT for an exited process.
-			return op(unix.AT_FDCWD, c.path(name))
-		}
-		err = op(d.fd, rel)
-		if pathErr, ok := err.(*fs.PathError); ok {
-			pathErr.Path = c.path(name)
-		}
-		if err != nil && kept && attempt == 0 && Gone(err) {
-			c.remove(d)
-			c.release(d)
-			continue
-		}
-		c.release(d)
-		return err
+	d, kept, err := c.acquire(dir)
+	if err != nil || d == nil {
+		// Without a descriptor, op by the full path returns the error
+		// that names the file, such as ENOENT for an exited process.
+		return op(unix.AT_FDCWD, c.path(name))
 	}
+	err = op(d.fd, rel)
+	// op names rel in its errors, which then name the full path instead.
+	if pathErr, ok := err.(*fs.PathError); ok {
+		pathErr.Path = c.path(name)
+	}
+	if err != nil && kept && Gone(err) {
+		c.remove(d)
+	}
+	c.release(d)
+	return err
 }

@@ -122,7 +122,11 @@ func startSleeper(t *testing.T) *exec.Cmd {
 // process, the descriptor of a process that has exited, as a descriptor
 // kept across queries is after its pid is reused. Reads through it must
 // fall back to a new descriptor and return the running process's files.
-func TestProcDirsRetryStaleDescriptor(t *testing.T) {
+// TestProcDirsDropStaleDescriptor checks that a read through a descriptor
+// of an exited process fails as gone instead of being retried through the
+// new process of the same pid, and that the next read uses a new
+// descriptor.
+func TestProcDirsDropStaleDescriptor(t *testing.T) {
 	exited := exec.Command("true")
 	if err := exited.Start(); err != nil {
 		t.Fatal(err)
@@ -154,15 +158,18 @@ func TestProcDirsRetryStaleDescriptor(t *testing.T) {
 		t.Fatal("the exited process's fdinfo/0 still resolves; the test cannot make a stale descriptor")
 	}
 
-	data, err := d.ReadFile(key + "/0")
-	if err != nil {
-		t.Fatalf("read %s/0 through a stale descriptor: %v, want the retry to succeed", key, err)
-	}
-	if !bytes.HasPrefix(data, []byte("pos:")) {
-		t.Errorf("%s/0 = %q, want the running sleep's fdinfo", key, data)
+	if _, err := d.ReadFile(key + "/0"); !Gone(err) {
+		t.Fatalf("read %s/0 through a stale descriptor: %v, want the exited process's error", key, err)
 	}
 	if d.proc.dirs[key] == stale {
 		t.Errorf("the stale descriptor is still kept for %s", key)
+	}
+	data, err := d.ReadFile(key + "/0")
+	if err != nil {
+		t.Fatalf("read %s/0 again: %v", key, err)
+	}
+	if !bytes.HasPrefix(data, []byte("pos:")) {
+		t.Errorf("%s/0 = %q, want the running sleep's fdinfo", key, data)
 	}
 }
 
