@@ -2,6 +2,7 @@ package procfile
 
 import (
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -72,4 +73,66 @@ func BenchmarkParseEnviron(b *testing.B) {
 	for b.Loop() {
 		ParseEnviron(data)
 	}
+}
+
+// FuzzParseEnviron checks that the entries of any environ data, written back
+// as NAME=VALUE and joined with NULs, give back the data without its empty
+// entries.
+func FuzzParseEnviron(f *testing.F) {
+	addFileSeeds(f, caseGlob("*/environ*"), caseGlob("*/*/environ"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var vars []EnvVar
+		checkAllocations(t, len(data), func() { vars = ParseEnviron(data) })
+
+		var want []string
+		for entry := range strings.SplitSeq(string(data), "\x00") {
+			if entry != "" {
+				want = append(want, entry)
+			}
+		}
+		got := make([]string, 0, len(vars))
+		for _, v := range vars {
+			if strings.Contains(v.Name, "=") {
+				t.Errorf("Name %q contains '='", v.Name)
+			}
+			if !v.HasValue && v.Value != "" {
+				t.Errorf("entry %q without '=' has Value %q, want \"\"", v.Name, v.Value)
+			}
+			entry := v.Name
+			if v.HasValue {
+				entry += "=" + v.Value
+			}
+			got = append(got, entry)
+		}
+		if !slices.Equal(got, want) {
+			t.Errorf("entries written back = %q, want %q", got, want)
+		}
+	})
+}
+
+// FuzzEnvironVar places one NAME=VALUE entry between two fixed ones and
+// checks that it and its neighbours come back unchanged. As in any
+// environment the kernel prints, the name contains no '=' and neither
+// contains a NUL. The seeds are the entries of the environ fixtures.
+func FuzzEnvironVar(f *testing.F) {
+	for _, data := range readSeedFiles(f, caseGlob("*/environ*"), caseGlob("*/*/environ")) {
+		for _, v := range ParseEnviron(data) {
+			f.Add(v.Name, v.Value)
+		}
+	}
+	f.Add("", "")
+	f.Fuzz(func(t *testing.T, name, value string) {
+		name = sanitize(name, "=\x00")
+		value = sanitize(value, "\x00")
+		data := "FIRST=1\x00" + name + "=" + value + "\x00LAST=2\x00"
+
+		want := []EnvVar{
+			{Name: "FIRST", Value: "1", HasValue: true},
+			{Name: name, Value: value, HasValue: true},
+			{Name: "LAST", Value: "2", HasValue: true},
+		}
+		if got := ParseEnviron([]byte(data)); !slices.Equal(got, want) {
+			t.Errorf("ParseEnviron(%q) = %#v, want %#v", data, got, want)
+		}
+	})
 }

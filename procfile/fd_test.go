@@ -2,6 +2,8 @@ package procfile
 
 import (
 	"fmt"
+	"strconv"
+	"strings"
 	"testing"
 )
 
@@ -88,4 +90,61 @@ func BenchmarkParseFDTarget(b *testing.B) {
 			ParseFDTarget(link)
 		}
 	}
+}
+
+// FuzzParseFDTarget checks that the link text can be written back from the
+// FDTarget that ParseFDTarget returns, so no part of it is lost or moved to
+// another field.
+func FuzzParseFDTarget(f *testing.F) {
+	for _, data := range readSeedFiles(f, caseGlob("*/fd/*"), caseGlob("*/*/exe")) {
+		f.Add(string(data))
+	}
+	f.Fuzz(func(t *testing.T, link string) {
+		target := ParseFDTarget(link)
+
+		var written string
+		switch target.Type {
+		case FDAnonInode:
+			written = "anon_inode:" + target.Path
+		case FDMemfd:
+			written = "/memfd:" + target.Path
+		case FDFile, FDDevice:
+			written = target.Path
+		case FDOther:
+			written = target.Path
+			prefix, _, found := strings.Cut(link, ":")
+			if !found {
+				prefix = ""
+			}
+			if target.Prefix != prefix {
+				t.Errorf("Prefix = %q, want %q", target.Prefix, prefix)
+			}
+		case FDSocket, FDPipe, FDNsfs:
+			kind := map[string]string{FDSocket: "socket", FDPipe: "pipe", FDNsfs: target.Path}[target.Type]
+			if !target.HasInode {
+				t.Errorf("%s target without HasInode", target.Type)
+			}
+			written = kind + ":[" + strconv.FormatUint(target.Inode, 10) + "]"
+			if again := ParseFDTarget(written); again != target {
+				t.Errorf("ParseFDTarget(%q) = %+v, want %+v as for %q", written, again, target, link)
+			}
+			if target.Type == FDNsfs {
+				if kind, inode, err := ParseNamespaceLink(link); err != nil || kind != target.Path || inode != target.Inode {
+					t.Errorf("ParseNamespaceLink(%q) = %q, %d, %v, want %q, %d", link, kind, inode, err, target.Path, target.Inode)
+				}
+			}
+			return
+		default:
+			t.Fatalf("Type = %q, not one of the FD constants", target.Type)
+		}
+		if target.Deleted {
+			written += deletedSuffix
+		}
+		if written != link {
+			t.Errorf("%+v written back = %q, want %q", target, written, link)
+		}
+		if target.HasInode || target.Inode != 0 {
+			t.Errorf("%s target has inode %d", target.Type, target.Inode)
+		}
+	})
 }

@@ -2,6 +2,8 @@ package procfile
 
 import (
 	"errors"
+	"fmt"
+	"strings"
 	"testing"
 )
 
@@ -70,4 +72,74 @@ func BenchmarkParseFDInfo(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// FuzzParseFDInfo checks that ParseFDInfo reports a line as present exactly
+// when the data has one line with its key.
+func FuzzParseFDInfo(f *testing.F) {
+	addFileSeeds(f, "testdata/fdinfo_*")
+	f.Add([]byte("pos:\t1000\nflags:\t0100002\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var info FDInfo
+		var err error
+		checkAllocations(t, len(data), func() { info, err = ParseFDInfo(data) })
+		checkMalformed(t, err)
+		if err != nil {
+			return
+		}
+		counts := map[string]int{}
+		for line := range strings.Lines(string(data)) {
+			if key, _, found := strings.Cut(strings.TrimSuffix(line, "\n"), ":"); found {
+				counts[key]++
+			}
+		}
+		has := map[string]bool{"pos": info.HasPos, "flags": info.HasFlags, "mnt_id": info.HasMntID, "ino": info.HasIno}
+		for key, present := range has {
+			if counts[key] > 1 || present != (counts[key] == 1) {
+				t.Errorf("%s present = %v with %d lines", key, present, counts[key])
+			}
+		}
+	})
+}
+
+// FuzzFDInfoValues writes the four lines that ParseFDInfo reads, followed by
+// arbitrary extra lines such as the per-type lines of an eventfd or inotify
+// descriptor. The four values must come back unchanged. The exception is an
+// extra line that repeats one of their keys, which must be an error.
+func FuzzFDInfoValues(f *testing.F) {
+	for _, data := range readSeedFiles(f, "testdata/fdinfo_*") {
+		_, extra, _ := strings.Cut(string(data), "ino:")
+		_, extra, _ = strings.Cut(extra, "\n")
+		f.Add(int64(len(data)), uint32(02000002), int64(15), uint64(1057), extra)
+	}
+	f.Add(int64(-1), uint32(0), int64(0), uint64(0), "pos:\t5\n")
+	f.Fuzz(func(t *testing.T, pos int64, flags uint32, mntID int64, ino uint64, extra string) {
+		data := fmt.Sprintf("pos:\t%d\nflags:\t0%o\nmnt_id:\t%d\nino:\t%d\n%s", pos, flags, mntID, ino, extra)
+		repeated := false
+		for line := range strings.Lines(extra) {
+			key, _, found := strings.Cut(line, ":")
+			if !found {
+				continue
+			}
+			switch key {
+			case "pos", "flags", "mnt_id", "ino":
+				repeated = true
+			}
+		}
+
+		info, err := ParseFDInfo([]byte(data))
+		if repeated {
+			if !errors.Is(err, ErrMalformed) {
+				t.Errorf("ParseFDInfo(%q) error = %v, want ErrMalformed for a repeated key", data, err)
+			}
+			return
+		}
+		if err != nil {
+			t.Fatalf("ParseFDInfo(%q): %v", data, err)
+		}
+		want := FDInfo{Pos: pos, HasPos: true, Flags: flags, HasFlags: true, MntID: mntID, HasMntID: true, Ino: ino, HasIno: true}
+		if info != want {
+			t.Errorf("ParseFDInfo(%q) = %+v, want %+v", data, info, want)
+		}
+	})
 }

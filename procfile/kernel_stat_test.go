@@ -2,6 +2,8 @@ package procfile
 
 import (
 	"errors"
+	"strconv"
+	"strings"
 	"testing"
 )
 
@@ -54,4 +56,31 @@ func BenchmarkParseBootTime(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// FuzzParseBootTime checks that ParseBootTime returns the value of the first
+// line that starts with "btime ", or an error when there is none.
+func FuzzParseBootTime(f *testing.F) {
+	addFileSeeds(f, "testdata/kernel_stat")
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var btime int64
+		var err error
+		checkAllocations(t, len(data), func() { btime, err = ParseBootTime(data) })
+		checkMalformed(t, err)
+
+		for line := range strings.Lines(string(data)) {
+			value, found := strings.CutPrefix(line, "btime ")
+			if !found {
+				continue
+			}
+			want, wantErr := strconv.ParseInt(strings.TrimSpace(value), 10, 64)
+			if (err == nil) != (wantErr == nil) || (err == nil && btime != want) {
+				t.Errorf("ParseBootTime = %d, %v for first btime line %q", btime, err, line)
+			}
+			return
+		}
+		if err == nil {
+			t.Errorf("ParseBootTime = %d without a btime line", btime)
+		}
+	})
 }

@@ -32,7 +32,7 @@ type Mapping struct {
 // without malformed lines makes two allocations whatever its number of
 // lines.
 func ParseMaps(data []byte) ([]Mapping, error) {
-	mappings := make([]Mapping, 0, bytes.Count(data, []byte("\n"))+1)
+	mappings := make([]Mapping, 0, estimateRows(data, shortestMapsLine))
 	var firstErr error
 	lineNumber := 0
 	for rest := string(data); rest != ""; {
@@ -54,6 +54,9 @@ func ParseMaps(data []byte) ([]Mapping, error) {
 	}
 	return mappings, firstErr
 }
+
+// shortestMapsLine is the shortest line that parseMapsText accepts.
+const shortestMapsLine = "0-0 ---p 0 0:0 0"
 
 // ParseMapsLine parses one maps line, with or without its "\n". It reads five
 // whitespace-separated fields (address range, permissions, offset, device,

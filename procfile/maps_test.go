@@ -2,6 +2,7 @@ package procfile
 
 import (
 	"errors"
+	"fmt"
 	"math"
 	"strconv"
 	"strings"
@@ -341,4 +342,148 @@ func TestMapsNumbersMatchParseUint(t *testing.T) {
 			t.Errorf("parseDecimal(%q) = %d, %v; strconv.ParseUint gives %d, %v", text, gotDecimal, ok, wantDecimal, err)
 		}
 	}
+}
+
+// formatMapsLine writes m as the kernel prints a maps line. That is hex
+// addresses and offset of at least 8 digits, the device, the decimal inode
+// and one space. A mapping with a path adds spaces up to column width and the
+// path. width is 73 on a 64-bit kernel and 49 on a 32-bit one.
+func formatMapsLine(m Mapping, width int) string {
+	line := fmt.Sprintf("%08x-%08x %s %08x %s %d ", m.Start, m.End, m.Perms, m.Offset, m.Device, m.Inode)
+	if m.Path == "" {
+		return line
+	}
+	if len(line) < width {
+		line += strings.Repeat(" ", width-len(line))
+	}
+	return line + m.Path
+}
+
+// FuzzParseMaps checks that every mapping ParseMaps returns has valid fields
+// and parses back unchanged from the line the kernel would print for it. It
+// also checks that no line is dropped without an error, that SplitDeleted
+// round-trips on each path and that SplitDeletedNlink agrees with it.
+func FuzzParseMaps(f *testing.F) {
+	addFileSeeds(f, caseGlob("*/maps*"), caseGlob("*/*/maps"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var mappings []Mapping
+		var err error
+		checkAllocations(t, len(data), func() { mappings, err = ParseMaps(data) })
+		checkMalformed(t, err)
+
+		lines := 0
+		for line := range strings.SplitSeq(string(data), "\n") {
+			if line != "" {
+				lines++
+			}
+		}
+		if err == nil && len(mappings) != lines {
+			t.Errorf("got %d mappings and no error from %d non-empty lines", len(mappings), lines)
+		}
+		if len(mappings) > lines {
+			t.Errorf("got %d mappings from %d non-empty lines", len(mappings), lines)
+		}
+
+		for i, m := range mappings {
+			if m.End < m.Start {
+				t.Errorf("row %d: End %#x below Start %#x", i, m.End, m.Start)
+			}
+			if !validPerms(m.Perms) {
+				t.Errorf("row %d: Perms = %q", i, m.Perms)
+			}
+			if !validDevice(m.Device) {
+				t.Errorf("row %d: Device = %q", i, m.Device)
+			}
+			if strings.HasPrefix(m.Path, " ") || strings.Contains(m.Path, "\n") {
+				t.Errorf("row %d: Path = %q starts with a space or contains a newline", i, m.Path)
+			}
+			line := formatMapsLine(m, 73)
+			again, err := ParseMapsLine([]byte(line))
+			if err != nil {
+				t.Errorf("row %d: ParseMapsLine(%q): %v", i, line, err)
+			} else {
+				checkMapping(t, i, again, m)
+			}
+
+			path, deleted := SplitDeleted(m.Path)
+			if deleted {
+				path += deletedSuffix
+			}
+			if path != m.Path {
+				t.Errorf("row %d: SplitDeleted(%q) written back = %q", i, m.Path, path)
+			}
+			if live, deleted := SplitDeletedNlink(m.Path, 1); live != m.Path || deleted {
+				t.Errorf("row %d: SplitDeletedNlink(%q, 1) = %q, %v, want the path whole", i, m.Path, live, deleted)
+			}
+			trimmed, _ := SplitDeleted(m.Path)
+			if gone, deleted := SplitDeletedNlink(m.Path, 0); gone != trimmed || !deleted {
+				t.Errorf("row %d: SplitDeletedNlink(%q, 0) = %q, %v, want %q, true", i, m.Path, gone, deleted, trimmed)
+			}
+			if name, ok := MemfdName(m.Path); ok != (MapPathKind(m.Path) == MapMemfd) {
+				t.Errorf("row %d: MemfdName(%q) = %q, %v but MapPathKind = %q", i, m.Path, name, ok, MapPathKind(m.Path))
+			}
+		}
+	})
+}
+
+// FuzzMapsPath formats a maps line from known fields and an arbitrary path
+// between two fixed lines. Every column must come back unchanged. A newline
+// in the path is escaped as `\012`, as the kernel does. The kernel's paths
+// start with '/', '[' or a name such as "anon_inode:", never with a space,
+// so a leading space gets a '/' in front. The seeds are the mappings of the
+// maps fixtures.
+func FuzzMapsPath(f *testing.F) {
+	for _, data := range readSeedFiles(f, caseGlob("*/maps*"), caseGlob("*/*/maps")) {
+		mappings, err := ParseMaps(data)
+		if err != nil {
+			f.Fatalf("seed %q: %v", data, err)
+		}
+		for _, m := range mappings {
+			f.Add(m.Start, m.End-m.Start, byte(3), m.Offset, uint32(m.Inode), m.Inode, m.Path, len(data)%2 == 0)
+		}
+	}
+	f.Fuzz(func(t *testing.T, start, size uint64, permBits byte, offset uint64, device uint32, inode uint64, path string, bits32 bool) {
+		width := 73
+		if bits32 {
+			width = 49
+			start, size, offset = uint64(uint32(start)), uint64(uint32(size)), uint64(uint32(offset))
+		}
+		end := start + size
+		if end < start {
+			start, end = end, start
+		}
+		perms := []byte("---p")
+		for i, letter := range "rwx" {
+			if permBits&(1<<i) != 0 {
+				perms[i] = byte(letter)
+			}
+		}
+		if permBits&8 != 0 {
+			perms[3] = 's'
+		}
+		path = strings.ReplaceAll(path, "\n", `\012`)
+		if strings.HasPrefix(path, " ") {
+			path = "/" + path
+		}
+		want := Mapping{
+			Start: start, End: end, Perms: string(perms), Offset: offset,
+			// The kernel's dev_t has a 12-bit major and a 20-bit minor number.
+			Device: fmt.Sprintf("%02x:%02x", device>>20, device&0xfffff),
+			Inode:  inode, Path: path,
+		}
+		first := Mapping{0x400000, 0x401000, "r-xp", 0, "08:01", 12, "/bin/first"}
+		last := Mapping{0x7ffc1a000000, 0x7ffc1a021000, "rw-p", 0, "00:00", 0, "[stack]"}
+		data := formatMapsLine(first, width) + "\n" + formatMapsLine(want, width) + "\n" + formatMapsLine(last, width) + "\n"
+
+		mappings, err := ParseMaps([]byte(data))
+		if err != nil {
+			t.Fatalf("ParseMaps(%q): %v", data, err)
+		}
+		if len(mappings) != 3 {
+			t.Fatalf("ParseMaps(%q) = %d mappings, want 3", data, len(mappings))
+		}
+		checkMapping(t, 1, mappings[0], first)
+		checkMapping(t, 2, mappings[1], want)
+		checkMapping(t, 3, mappings[2], last)
+	})
 }

@@ -21,8 +21,11 @@ type MeminfoEntry struct {
 // than kB, is skipped, and the other entries come back with an error that
 // names the first bad line.
 func ParseMeminfo(data []byte) ([]MeminfoEntry, error) {
-	return parseTableLines(data, "", parseMeminfoLine)
+	return parseTableLines(data, "", shortestMeminfoLine, parseMeminfoLine)
 }
+
+// shortestMeminfoLine is the shortest line that parseMeminfoLine accepts.
+const shortestMeminfoLine = "M:0"
 
 // parseMeminfoLine parses one "Name: N [kB]" line. On failure it returns a
 // description of the problem.

@@ -2,6 +2,9 @@ package procfile
 
 import (
 	"errors"
+	"fmt"
+	"slices"
+	"strings"
 	"testing"
 )
 
@@ -103,4 +106,39 @@ func TestParseMeminfoKeepsGoodLines(t *testing.T) {
 	if len(entries) != 2 || entries[0].Name != "MemTotal" || entries[1].Name != "MemFree" {
 		t.Errorf("entries = %+v, want MemTotal and MemFree", entries)
 	}
+}
+
+// FuzzParseMeminfo checks that every entry ParseMeminfo returns parses back
+// unchanged from the line the kernel would print for it, and that no line is
+// dropped without an error.
+func FuzzParseMeminfo(f *testing.F) {
+	addFileSeeds(f, "testdata/meminfo")
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var entries []MeminfoEntry
+		var err error
+		checkAllocations(t, len(data), func() { entries, err = ParseMeminfo(data) })
+		checkMalformed(t, err)
+		lines := countTableRows(data, "")
+		if err == nil && len(entries) != lines {
+			t.Errorf("got %d entries and no error from %d lines", len(entries), lines)
+		}
+		var written strings.Builder
+		for i, e := range entries {
+			switch e.Unit {
+			case "bytes":
+				if e.Value%1024 != 0 {
+					t.Errorf("entry %d: %d bytes is not a whole number of kB", i, e.Value)
+				}
+				fmt.Fprintf(&written, "%s: %8d kB\n", e.Name, e.Value/1024)
+			case "":
+				fmt.Fprintf(&written, "%s: %8d\n", e.Name, e.Value)
+			default:
+				t.Errorf("entry %d: Unit = %q", i, e.Unit)
+			}
+		}
+		again, err := ParseMeminfo([]byte(written.String()))
+		if err != nil || !slices.Equal(again, entries) {
+			t.Errorf("ParseMeminfo(%q) = %+v, %v, want %+v", written.String(), again, err, entries)
+		}
+	})
 }

@@ -41,8 +41,11 @@ const minModuleColumns = 6
 // parse is skipped. ParseModules then returns every row that did parse
 // together with an error that wraps ErrMalformed and names the first bad line.
 func ParseModules(data []byte) ([]Module, error) {
-	return parseTableLines(data, "", parseModuleLine)
+	return parseTableLines(data, "", shortestModuleLine, parseModuleLine)
 }
+
+// shortestModuleLine is the shortest line that parseModuleLine accepts.
+const shortestModuleLine = "m 0 0 - L 0x0"
 
 // parseModuleLine parses one line. On failure it returns a description of the
 // first invalid column.

@@ -3,7 +3,9 @@ package procfile
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -221,4 +223,141 @@ func BenchmarkParseModules(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// formatModuleLine writes row as the kernel prints a /proc/modules line. A
+// module in the Loading or Unloading state gets '+' or '-' in its taint
+// group, which then appears even without taint letters.
+func formatModuleLine(row Module) string {
+	refCount := "-"
+	if row.HasRefCount {
+		refCount = strconv.FormatInt(row.RefCount, 10)
+	}
+	users := ""
+	for _, user := range row.UsedBy {
+		users += user + ","
+	}
+	if row.Permanent {
+		users += "[permanent],"
+	}
+	if users == "" {
+		users = "-"
+	}
+	line := fmt.Sprintf("%s %d %s %s %s 0x%016x", row.Name, row.Size, refCount, users, row.State, row.Address)
+	mark := map[string]string{"Loading": "+", "Unloading": "-"}[row.State]
+	if row.Taint != "" || mark != "" {
+		line += " (" + row.Taint + mark + ")"
+	}
+	return line
+}
+
+// checkModuleEqual compares every field of got and want, one error per field.
+func checkModuleEqual(t *testing.T, index int, got, want Module) {
+	t.Helper()
+	checkModule(t, index, got, moduleWant{
+		name: want.Name, size: want.Size, refCount: want.RefCount, hasRefCount: want.HasRefCount,
+		usedBy: want.UsedBy, permanent: want.Permanent, state: want.State, address: want.Address,
+		hasAddress: want.HasAddress, taint: want.Taint,
+	})
+}
+
+// FuzzParseModules checks that every row ParseModules returns parses back
+// unchanged from the line the kernel would print for it, and that no line is
+// dropped without an error.
+func FuzzParseModules(f *testing.F) {
+	addFileSeeds(f, caseGlob("*/modules*"))
+	f.Add([]byte("base 8192 2 user_a,[permanent], Live 0x0000000000000000\next4 1007616 - - Loading 0xffffffffc0a00000 (OE+)\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var rows []Module
+		var err error
+		checkAllocations(t, len(data), func() { rows, err = ParseModules(data) })
+		checkMalformed(t, err)
+		lines := countTableRows(data, "")
+		if err == nil && len(rows) != lines {
+			t.Errorf("got %d rows and no error from %d lines", len(rows), lines)
+		}
+		if len(rows) > lines {
+			t.Errorf("got %d rows from %d lines", len(rows), lines)
+		}
+		var written strings.Builder
+		for i, row := range rows {
+			if row.HasAddress != (row.Address != 0) {
+				t.Errorf("row %d: HasAddress = %v with Address %#x", i, row.HasAddress, row.Address)
+			}
+			written.WriteString(formatModuleLine(row) + "\n")
+		}
+		again, err := ParseModules([]byte(written.String()))
+		if err != nil || len(again) != len(rows) {
+			t.Fatalf("ParseModules(%q) = %d rows, %v, want %d", written.String(), len(again), err, len(rows))
+		}
+		for i, row := range rows {
+			checkModuleEqual(t, i, again[i], row)
+		}
+	})
+}
+
+// FuzzModuleRow writes a module from known values between two fixed lines and
+// checks that every column comes back unchanged. Names lose the bytes that
+// end a column or a user name, and brackets, so that no user is named
+// "[permanent]", which the format reserves. The seeds are the modules of the
+// fixtures.
+func FuzzModuleRow(f *testing.F) {
+	for _, data := range readSeedFiles(f, caseGlob("*/modules*")) {
+		rows, err := ParseModules(data)
+		if err != nil {
+			f.Fatalf("seed %q: %v", data, err)
+		}
+		for _, row := range rows {
+			taints := uint32(0)
+			for _, c := range row.Taint {
+				taints |= 1 << (c - 'A')
+			}
+			f.Add(row.Name, strings.Join(row.UsedBy, ","), uint32(row.Size), int32(row.RefCount), row.HasRefCount,
+				row.Permanent, byte(0), row.Address, taints)
+		}
+	}
+	f.Fuzz(func(t *testing.T, name, users string, size uint32, refCount int32, hasRefCount, permanent bool,
+		state byte, address uint64, taints uint32) {
+		const notInName = " \t\n,[]"
+		name = sanitize(name, notInName)
+		if name == "" {
+			name = "m"
+		}
+		var usedBy []string
+		if users != "" {
+			for user := range strings.SplitSeq(users, ",") {
+				if user = sanitize(user, notInName); user != "" {
+					usedBy = append(usedBy, user)
+				}
+			}
+		}
+		letters := ""
+		for i := range 26 {
+			if taints&(1<<i) != 0 {
+				letters += string(rune('A' + i))
+			}
+		}
+		want := Module{
+			Name: name, Size: uint64(size), UsedBy: usedBy, Permanent: permanent,
+			State:   []string{"Live", "Loading", "Unloading"}[int(state)%3],
+			Address: address, HasAddress: address != 0, Taint: letters,
+		}
+		if hasRefCount {
+			want.RefCount, want.HasRefCount = int64(refCount), true
+		}
+		first := Module{Name: "nvidia", Size: 56586240, RefCount: 120, HasRefCount: true, UsedBy: []string{"nvidia_uvm"}, State: "Live", Taint: "POE"}
+		last := Module{Name: "e1000e", Size: 327680, HasRefCount: true, State: "Live", Address: 0xffffffffc0400000, HasAddress: true}
+		data := formatModuleLine(first) + "\n" + formatModuleLine(want) + "\n" + formatModuleLine(last) + "\n"
+
+		rows, err := ParseModules([]byte(data))
+		if err != nil {
+			t.Fatalf("ParseModules(%q): %v", data, err)
+		}
+		if len(rows) != 3 {
+			t.Fatalf("ParseModules(%q) = %d rows, want 3", data, len(rows))
+		}
+		checkModuleEqual(t, 0, rows[0], first)
+		checkModuleEqual(t, 1, rows[1], want)
+		checkModuleEqual(t, 2, rows[2], last)
+	})
 }

@@ -2,6 +2,8 @@ package procfile
 
 import (
 	"errors"
+	"fmt"
+	"strings"
 	"testing"
 )
 
@@ -33,4 +35,31 @@ func BenchmarkParseNamespaceLink(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// FuzzParseNamespaceLink checks that an accepted link is "kind:[inode]" with
+// a kind without ':', and that writing the result back parses the same.
+func FuzzParseNamespaceLink(f *testing.F) {
+	for _, data := range readSeedFiles(f, caseGlob("*/fd/*")) {
+		f.Add(string(data))
+	}
+	f.Add("pid_for_children:[4026531836]")
+	f.Fuzz(func(t *testing.T, link string) {
+		kind, inode, err := ParseNamespaceLink(link)
+		checkMalformed(t, err)
+		if err != nil {
+			return
+		}
+		if kind == "" || strings.Contains(kind, ":") {
+			t.Errorf("kind = %q, want a non-empty name without ':'", kind)
+		}
+		if !strings.HasPrefix(link, kind+":[") || !strings.HasSuffix(link, "]") {
+			t.Errorf("link %q is not %q followed by \":[inode]\"", link, kind)
+		}
+		written := fmt.Sprintf("%s:[%d]", kind, inode)
+		again, againInode, err := ParseNamespaceLink(written)
+		if err != nil || again != kind || againInode != inode {
+			t.Errorf("ParseNamespaceLink(%q) = %q, %d, %v, want %q, %d", written, again, againInode, err, kind, inode)
+		}
+	})
 }

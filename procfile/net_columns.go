@@ -157,10 +157,12 @@ func (m *malformedLines) err() error {
 	return fmt.Errorf("%w (and %d more malformed lines)", m.first, m.count-1)
 }
 
-// estimateLines returns the number of newline-terminated lines in data plus
-// one, as a capacity hint for the row slice.
-func estimateLines(data []byte) int {
-	return bytes.Count(data, []byte{'\n'}) + 1
+// estimateRows returns a capacity hint for the rows of data: the number of
+// lines, but at most one row per len(shortestRow)+1 bytes. shortestRow is the
+// shortest line that parses as a row. Without that cap, a file of blank lines
+// reserved a row of up to 120 bytes for each input byte.
+func estimateRows(data []byte, shortestRow string) int {
+	return min(bytes.Count(data, []byte{'\n'})+1, len(data)/(len(shortestRow)+1)+1)
 }
 
 // cutTableLine splits data after its first '\n' and returns the line without
@@ -185,9 +187,10 @@ func isBlankTableLine(line []byte) bool {
 // line when its first column is header (no header when header is ""), and
 // blank lines. parse returns a description of the first invalid column, or
 // "" for a good row. A bad line is skipped, and the rows of every good line
-// come back with one error that names the first bad line.
-func parseTableLines[T any](data []byte, header string, parse func(line []byte) (T, string)) ([]T, error) {
-	rows := make([]T, 0, estimateLines(data))
+// come back with one error that names the first bad line. shortestRow sizes
+// the row slice, as estimateRows describes.
+func parseTableLines[T any](data []byte, header, shortestRow string, parse func(line []byte) (T, string)) ([]T, error) {
+	rows := make([]T, 0, estimateRows(data, shortestRow))
 	var bad malformedLines
 	lineNumber := 0
 	for len(data) > 0 {

@@ -66,7 +66,7 @@ func ParseNetIP(data []byte, order binary.ByteOrder) ([]IPSocket, error) {
 		return nil, errors.New("ParseNetIP: byte order is neither little- nor big-endian: pass binary.LittleEndian or binary.BigEndian")
 	}
 
-	return parseTableLines(data, "sl", func(line []byte) (IPSocket, string) {
+	return parseTableLines(data, "sl", shortestIPSocketLine, func(line []byte) (IPSocket, string) {
 		return parseIPSocketLine(line, swapWords)
 	})
 }
@@ -138,6 +138,9 @@ func parseIPSocketLine(line []byte, swapWords bool) (IPSocket, string) {
 	}
 	return row, ""
 }
+
+// shortestIPSocketLine is the shortest line that parseIPSocketLine accepts.
+const shortestIPSocketLine = "0: 00000000:0000 00000000:0000 0 0:0 0:0 0 0 0 0"
 
 const addressFormatHint = ": expected 8 (IPv4) or 32 (IPv6) hex digits, ':' and a 4-digit hex port"
 

@@ -31,8 +31,11 @@ const minPacketColumns = 9
 // skipped. ParseNetPacket then returns every row that did parse together with
 // an error that wraps ErrMalformed and names the first bad line.
 func ParseNetPacket(data []byte) ([]PacketSocket, error) {
-	return parseTableLines(data, "sk", parsePacketSocketLine)
+	return parseTableLines(data, "sk", shortestPacketLine, parsePacketSocketLine)
 }
+
+// shortestPacketLine is the shortest line that parsePacketSocketLine accepts.
+const shortestPacketLine = "00000000 0 0 0 0 0 0 0 0"
 
 // parsePacketSocketLine parses one data row. On failure it returns a
 // description of the first invalid column.

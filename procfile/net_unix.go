@@ -33,19 +33,36 @@ const unixListenFlag = 0x10000
 //
 // A socket path may contain a newline, which ends the row early. A line that
 // does not parse as a row, directly after a row with a path, is therefore
-// joined to that path with "\n". A line that is not such a continuation is
-// skipped, and ParseNetUnix returns every row that did parse together with an
-// error that wraps ErrMalformed and names the first bad line.
+// joined to that path with "\n". A row that ends in the space before the path
+// is a bound socket whose path starts with a newline. A line that is not such
+// a continuation is skipped, and ParseNetUnix returns every row that did parse
+// together with an error that wraps ErrMalformed and names the first bad line.
 //
 // NOTE: a path whose text after a newline looks like a complete row still
 // yields an extra, forged row. The file format cannot tell the two apart, so
 // confirm a suspicious row with /proc/<pid>/fd or ss.
 func ParseNetUnix(data []byte) ([]UnixSocket, error) {
-	rows := make([]UnixSocket, 0, estimateLines(data))
+	rows := make([]UnixSocket, 0, estimateRows(data, shortestUnixLine))
 	var bad malformedLines
 	lineNumber := 0
-	previousHasPath := false
+
+	// whole[pathStart:pathEnd] is the path of the last row together with the
+	// lines that continue it. pathStart is -1 when that row has no path. A
+	// continued path is copied once, when it is complete. Appending each
+	// continuation line to Path copied the path again for every line, which
+	// took quadratic time on a file of many blank lines.
+	whole := data
+	pathStart, pathEnd := -1, -1
+	continued := false
+	finishPath := func() {
+		if continued {
+			rows[len(rows)-1].Path = string(whole[pathStart:pathEnd])
+		}
+		pathStart, continued = -1, false
+	}
+
 	for len(data) > 0 {
+		lineStart := len(whole) - len(data)
 		var line []byte
 		line, data = cutTableLine(data)
 		lineNumber++
@@ -54,25 +71,40 @@ func ParseNetUnix(data []byte) ([]UnixSocket, error) {
 			continue
 		}
 
-		row, problem := parseUnixSocketLine(line)
-		if problem == "" {
-			rows = append(rows, row)
-			previousHasPath = row.HasPath
+		// A blank line is never a row, and parsing it would build an error
+		// text for every such line. It may be part of a path.
+		if isBlankTableLine(line) {
+			if pathStart >= 0 {
+				pathEnd = lineStart + len(line)
+				continued = true
+			}
 			continue
 		}
 
-		if previousHasPath {
-			last := &rows[len(rows)-1]
-			last.Path += "\n" + string(line)
+		row, problem := parseUnixSocketLine(line)
+		if problem == "" {
+			finishPath()
+			rows = append(rows, row)
+			if row.HasPath {
+				pathEnd = lineStart + len(line)
+				pathStart = pathEnd - len(row.Path)
+			}
 			continue
 		}
-		if isBlankTableLine(line) {
+
+		if pathStart >= 0 {
+			pathEnd = lineStart + len(line)
+			continued = true
 			continue
 		}
 		bad.add(lineNumber, "%s", problem)
 	}
+	finishPath()
 	return rows, bad.err()
 }
+
+// shortestUnixLine is the shortest line that parseUnixSocketLine accepts.
+const shortestUnixLine = "00000000: 0 0 0 0 0 0"
 
 // parseUnixSocketLine parses one data row. On failure it returns a description
 // of the first invalid column.
@@ -119,10 +151,12 @@ func parseUnixSocketLine(line []byte) (UnixSocket, string) {
 		return row, "invalid Inode " + quoteColumn(column) + ": expected a decimal number"
 	}
 
-	// The kernel writes exactly one space before the path. A relative path
-	// bound by the socket's owner may itself start with a space, so only that
-	// one separator is dropped.
-	if pos+1 < len(line) && line[pos] == ' ' {
+	// The kernel writes exactly one space before the path, and nothing after
+	// Inode for an unbound socket. A relative path bound by the socket's owner
+	// may itself start with a space, so only that one separator is dropped.
+	// A line that ends in the separator is a bound socket whose path starts
+	// with a newline, and the lines after it continue the path.
+	if pos < len(line) && line[pos] == ' ' {
 		row.Path = string(line[pos+1:])
 		row.HasPath = true
 	} else if pos < len(line) && !isBlankTableLine(line[pos:]) {

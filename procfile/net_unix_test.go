@@ -3,6 +3,7 @@ package procfile
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -126,7 +127,9 @@ func TestParseNetUnixPathForms(t *testing.T) {
 		{"trailing spaces kept", prefix + " /run/a  ", "/run/a  ", true},
 		{"tab inside", prefix + " /run/a\tb", "/run/a\tb", true},
 		{"no path", prefix, "", false},
-		{"separator only", prefix + " ", "", false},
+		// The kernel prints the separator only before a path, so this is a
+		// path that starts with a newline, cut off by the end of the file.
+		{"separator only", prefix + " ", "", true},
 		{"wide inode", "0000000000000000: 00000002 00000000 00000000 0001 01 4026532000 /run/x", "/run/x", true},
 	}
 	for _, tt := range tests {
@@ -280,5 +283,154 @@ func BenchmarkParseNetUnix(b *testing.B) {
 		if _, err := ParseNetUnix(data); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// formatUnixLine writes row as the kernel prints a /proc/net/unix row, with a
+// hidden 64-bit socket pointer. A bound socket gets one space and the path
+// as it is, newlines included.
+func formatUnixLine(row UnixSocket) string {
+	line := fmt.Sprintf("0000000000000000: %08X %08X %08X %04X %02X %5d",
+		row.RefCount, row.Protocol, row.Flags, row.Type, row.State, row.Inode)
+	if row.HasPath {
+		line += " " + row.Path
+	}
+	return line
+}
+
+// FuzzParseNetUnix checks that ParseNetUnix returns no more rows than the
+// data has lines, and that every row whose path has no newline parses back
+// unchanged from the line the kernel would print for it.
+func FuzzParseNetUnix(f *testing.F) {
+	addFileSeeds(f, caseGlob("*/unix*"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var rows []UnixSocket
+		var err error
+		checkAllocations(t, len(data), func() { rows, err = ParseNetUnix(data) })
+		checkMalformed(t, err)
+		if lines := countTableRows(data, "Num"); len(rows) > lines {
+			t.Errorf("got %d rows from %d lines", len(rows), lines)
+		}
+		for i, row := range rows {
+			if !row.HasPath && row.Path != "" {
+				t.Errorf("row %d: Path = %q without HasPath", i, row.Path)
+			}
+			if strings.Contains(row.Path, "\n") {
+				continue
+			}
+			line := formatUnixLine(row)
+			again, err := ParseNetUnix([]byte(line))
+			if err != nil || len(again) != 1 || again[0] != row {
+				t.Errorf("row %d: ParseNetUnix(%q) = %+v, %v, want %+v", i, line, again, err, row)
+			}
+		}
+	})
+}
+
+// FuzzNetUnixPath writes a bound socket with an arbitrary path, which may
+// contain spaces and newlines, between fixed rows. Its columns and its
+// neighbours must come back unchanged. The kernel prints every NUL of an
+// abstract name as '@'. A newline followed by text that parses as a row
+// forges a row, as ParseNetUnix documents, so for such a path only the rows
+// around it are checked. The seeds are the paths of the unix fixtures.
+func FuzzNetUnixPath(f *testing.F) {
+	for _, data := range readSeedFiles(f, caseGlob("*/unix*")) {
+		rows, err := ParseNetUnix(data)
+		if err != nil {
+			f.Fatalf("seed %q: %v", data, err)
+		}
+		for _, row := range rows {
+			f.Add(row.Path, row.Flags == unixListenFlag, row.Inode)
+		}
+	}
+	f.Add("\n/run/evil", false, uint64(1))
+	f.Fuzz(func(t *testing.T, path string, listening bool, inode uint64) {
+		path = strings.ReplaceAll(path, "\x00", "@")
+		if path == "" {
+			// A bound socket always has a name, because binding to an
+			// empty path gives an abstract name chosen by the kernel.
+			path = "@00001"
+		}
+		first := UnixSocket{RefCount: 2, Flags: unixListenFlag, Type: 1, State: 1, Inode: 21401, Path: "/run/first", HasPath: true}
+		want := UnixSocket{RefCount: 3, Type: 1, State: 3, Inode: inode, Path: path, HasPath: true}
+		if listening {
+			want.Flags, want.State = unixListenFlag, 1
+		}
+		unbound := UnixSocket{RefCount: 3, Type: 1, State: 3, Inode: 21402}
+		last := UnixSocket{RefCount: 2, Type: 2, State: 1, Inode: 18001, Path: "/run/systemd/notify", HasPath: true}
+		data := "Num       RefCount Protocol Flags    Type St Inode Path\n" + formatUnixLine(first) + "\n" +
+			formatUnixLine(want) + "\n" + formatUnixLine(unbound) + "\n" + formatUnixLine(last) + "\n"
+
+		rows, _ := ParseNetUnix([]byte(data))
+		if len(rows) < 4 {
+			t.Fatalf("ParseNetUnix(%q) = %d rows, want at least 4", data, len(rows))
+		}
+		if rows[0] != first {
+			t.Errorf("row 0 = %+v, want %+v", rows[0], first)
+		}
+		if got := rows[len(rows)-2]; got != unbound {
+			t.Errorf("row before last = %+v, want %+v", got, unbound)
+		}
+		if got := rows[len(rows)-1]; got != last {
+			t.Errorf("last row = %+v, want %+v", got, last)
+		}
+
+		forged := false
+		for _, continuation := range strings.Split(path, "\n")[1:] {
+			if _, problem := parseUnixSocketLine([]byte(continuation)); problem == "" {
+				forged = true
+			}
+		}
+		if forged {
+			return
+		}
+		if len(rows) != 4 {
+			t.Fatalf("ParseNetUnix(%q) = %d rows, want 4", data, len(rows))
+		}
+		if rows[1] != want {
+			t.Errorf("row 1 = %+v, want %+v", rows[1], want)
+		}
+	})
+}
+
+// A path that starts with a newline leaves the row ending in the separator
+// space. The row keeps its path, and the next line continues it.
+func TestParseNetUnixPathStartsWithNewline(t *testing.T) {
+	data := []byte("0000000000000000: 00000002 00000000 00000000 0001 01 100 \n/run/evil\n" +
+		"0000000000000000: 00000002 00000000 00000000 0002 01 102 /run/next\n")
+	rows, err := ParseNetUnix(data)
+	if err != nil {
+		t.Fatalf("ParseNetUnix: %v", err)
+	}
+	if len(rows) != 2 {
+		t.Fatalf("got %d rows, want 2", len(rows))
+	}
+	if want := "\n/run/evil"; rows[0].Path != want {
+		t.Errorf("row 0: Path = %q, want %q", rows[0].Path, want)
+	}
+	if !rows[0].HasPath {
+		t.Error("row 0: HasPath = false, want true")
+	}
+	if rows[1].Inode != 102 {
+		t.Errorf("row 1: Inode = %d, want 102", rows[1].Inode)
+	}
+}
+
+// Joining a path of many lines must allocate in proportion to its length.
+// Appending each line to the path copied the whole path again per line.
+func TestParseNetUnixLongContinuation(t *testing.T) {
+	const lines = 100000
+	data := []byte("0000000000000000: 00000002 00000000 00000000 0001 01 100 /p" + strings.Repeat("\nx", lines) + "\n")
+	var rows []UnixSocket
+	var err error
+	checkAllocations(t, len(data), func() { rows, err = ParseNetUnix(data) })
+	if err != nil {
+		t.Fatalf("ParseNetUnix: %v", err)
+	}
+	if len(rows) != 1 {
+		t.Fatalf("got %d rows, want 1", len(rows))
+	}
+	if want := "/p" + strings.Repeat("\nx", lines); rows[0].Path != want {
+		t.Errorf("Path has %d bytes, want %d", len(rows[0].Path), len(want))
 	}
 }

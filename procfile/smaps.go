@@ -13,7 +13,8 @@ type SmapsEntry struct {
 	Mapping
 	// Fields maps a counter name without its ':' ("Rss", "Private_Dirty") to
 	// its value: bytes for lines in kB, the raw number otherwise (such as
-	// "THPeligible" or "ProtectionKey").
+	// "THPeligible" or "ProtectionKey"). It is nil for a mapping without
+	// counter lines.
 	Fields map[string]uint64
 	// VmFlags holds the two-letter flags of the "VmFlags" line, such as "rd".
 	VmFlags []string
@@ -47,7 +48,10 @@ func ParseSmaps(data []byte) ([]SmapsEntry, error) {
 			if err != nil {
 				return nil, fmt.Errorf("smaps line %d: %w", lineNumber, err)
 			}
-			entries = append(entries, SmapsEntry{Mapping: m, Fields: make(map[string]uint64, smapsKeysPerEntry)})
+			// The counter map is made at the first counter line, so a run of
+			// header lines without counters does not reserve about 1 KiB of
+			// map for each header.
+			entries = append(entries, SmapsEntry{Mapping: m})
 			continue
 		}
 
@@ -60,6 +64,9 @@ func ParseSmaps(data []byte) ([]SmapsEntry, error) {
 		if string(key) == "VmFlags" {
 			entry.VmFlags = strings.Fields(string(value))
 			continue
+		}
+		if entry.Fields == nil {
+			entry.Fields = make(map[string]uint64, smapsKeysPerEntry)
 		}
 		name := smapsKey(key)
 		if _, seen := entry.Fields[name]; seen {

@@ -2,7 +2,10 @@ package procfile
 
 import (
 	"errors"
+	"fmt"
+	"maps"
 	"slices"
+	"strings"
 	"testing"
 )
 
@@ -140,4 +143,89 @@ func BenchmarkParseSmaps(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// FuzzParseSmaps checks that every entry ParseSmaps returns has the mapping
+// of its own header line, and that no header line is dropped.
+func FuzzParseSmaps(f *testing.F) {
+	addFileSeeds(f, caseGlob("*/smaps"))
+	f.Add([]byte("55d0a5000000-55d0a5021000 rw-p 00000000 00:00 0                          [heap]\n" +
+		"Size:                132 kB\nTHPeligible:    1\nVmFlags: rd wr mr mw me ac \n" +
+		"7f2a1c000000-7f2a1c021000 r--p 00000000 fd:01 131090                     /opt/My App/lib/libfoo.so\n" +
+		"Rss:                   4 kB\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var entries []SmapsEntry
+		var err error
+		checkAllocations(t, len(data), func() { entries, err = ParseSmaps(data) })
+		checkMalformed(t, err)
+		if err != nil {
+			return
+		}
+
+		var headers []Mapping
+		for line := range strings.SplitSeq(string(data), "\n") {
+			first, _, _ := strings.Cut(strings.ReplaceAll(line, "\t", " "), " ")
+			if line == "" || strings.HasSuffix(first, ":") {
+				continue
+			}
+			m, err := ParseMapsLine([]byte(line))
+			if err != nil {
+				t.Fatalf("ParseSmaps accepted header %q that ParseMapsLine rejects: %v", line, err)
+			}
+			headers = append(headers, m)
+		}
+		if len(entries) != len(headers) {
+			t.Fatalf("got %d entries from %d header lines", len(entries), len(headers))
+		}
+		for i, e := range entries {
+			checkMapping(t, i, e.Mapping, headers[i])
+			if _, ok := e.Fields["VmFlags"]; ok {
+				t.Errorf("entry %d: Fields has VmFlags", i)
+			}
+		}
+	})
+}
+
+// FuzzSmapsPath formats an smaps entry with known counters and an arbitrary
+// path, escaped as in maps, after a fixed entry. The path and every counter
+// must come back unchanged. The seeds are the paths of the maps fixtures.
+func FuzzSmapsPath(f *testing.F) {
+	for _, data := range readSeedFiles(f, caseGlob("*/maps*"), caseGlob("*/*/maps"), caseGlob("*/smaps")) {
+		entries, err := ParseSmaps(data)
+		if err != nil {
+			f.Fatalf("seed %q: %v", data, err)
+		}
+		for _, e := range entries {
+			f.Add(e.Path, e.Inode, e.Start)
+		}
+	}
+	f.Fuzz(func(t *testing.T, path string, rss, swap uint64) {
+		path = strings.ReplaceAll(path, "\n", `\012`)
+		if strings.HasPrefix(path, " ") {
+			path = "/" + path
+		}
+		rss, swap = rss%(1<<50), swap%(1<<50)
+		first := Mapping{0x400000, 0x401000, "r-xp", 0, "08:01", 12, "/bin/first"}
+		want := Mapping{0x7f0a10000000, 0x7f0a10021000, "rw-p", 0x1000, "fd:01", 77, path}
+		data := formatMapsLine(first, 73) + "\nRss:                   4 kB\nVmFlags: rd ex \n" +
+			formatMapsLine(want, 73) + "\n" +
+			fmt.Sprintf("Rss:            %8d kB\nSwap:           %8d kB\nTHPeligible:    0\nVmFlags: rd wr \n", rss, swap)
+
+		entries, err := ParseSmaps([]byte(data))
+		if err != nil {
+			t.Fatalf("ParseSmaps(%q): %v", data, err)
+		}
+		if len(entries) != 2 {
+			t.Fatalf("ParseSmaps(%q) = %d entries, want 2", data, len(entries))
+		}
+		checkMapping(t, 1, entries[0].Mapping, first)
+		checkMapping(t, 2, entries[1].Mapping, want)
+		wantFields := map[string]uint64{"Rss": rss * 1024, "Swap": swap * 1024, "THPeligible": 0}
+		if !maps.Equal(entries[1].Fields, wantFields) {
+			t.Errorf("Fields = %v, want %v", entries[1].Fields, wantFields)
+		}
+		if !slices.Equal(entries[1].VmFlags, []string{"rd", "wr"}) {
+			t.Errorf("VmFlags = %q, want [rd wr]", entries[1].VmFlags)
+		}
+	})
 }

@@ -1,9 +1,11 @@
 package procfile
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -315,4 +317,120 @@ func BenchmarkParseStat(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// FuzzParseStat checks that ParseStat takes comm from between the first '('
+// and the last ')' and every later field from its own position after it.
+func FuzzParseStat(f *testing.F) {
+	addFileSeeds(f, caseGlob("*/stat"), caseGlob("*/*/stat"), caseGlob("*/task/*/stat"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var s Stat
+		var err error
+		checkAllocations(t, len(data), func() { s, err = ParseStat(data) })
+		checkMalformed(t, err)
+		if err != nil {
+			return
+		}
+
+		open := bytes.IndexByte(data, '(')
+		closing := bytes.LastIndexByte(data, ')')
+		if want := string(data[open+1 : closing]); s.Comm != want {
+			t.Errorf("Comm = %q, want %q", s.Comm, want)
+		}
+		tokens := strings.Fields(string(data[closing+1:]))
+		if s.FieldCount != len(tokens)+2 {
+			t.Errorf("FieldCount = %d, want %d", s.FieldCount, len(tokens)+2)
+		}
+		if s.State != tokens[0] {
+			t.Errorf("State = %q, want field 3 %q", s.State, tokens[0])
+		}
+
+		// Each number must be the one at its field number of proc_pid_stat(5).
+		signed := map[int]int64{
+			4: int64(s.PPID), 5: int64(s.PGRP), 6: int64(s.Session), 7: s.TTYNr, 8: s.TPGID,
+			16: s.CUTime, 17: s.CSTime, 18: s.Priority, 19: s.Nice, 20: s.NumThreads, 24: s.RSS,
+		}
+		if s.ExitCode != nil {
+			signed[52] = *s.ExitCode
+		} else if s.FieldCount >= 52 {
+			t.Errorf("ExitCode = nil with %d fields", s.FieldCount)
+		}
+		for field, got := range signed {
+			if want, err := strconv.ParseInt(tokens[field-3], 10, 64); err != nil || got != want {
+				t.Errorf("field %d = %d, want %q", field, got, tokens[field-3])
+			}
+		}
+		unsigned := map[int]uint64{
+			9: s.Flags, 10: s.MinFlt, 12: s.MajFlt, 14: s.UTime, 15: s.STime,
+			22: s.StartTime, 23: s.VSize,
+		}
+		for field, got := range unsigned {
+			if want, err := strconv.ParseUint(tokens[field-3], 10, 64); err != nil || got != want {
+				t.Errorf("field %d = %d, want %q", field, got, tokens[field-3])
+			}
+		}
+	})
+}
+
+// FuzzStatComm formats a stat line from known field values and an arbitrary
+// comm, which may contain spaces, parentheses, newlines, NULs and invalid
+// UTF-8. The comm and every other field must parse back unchanged. The seeds
+// are the command names of the stat fixtures.
+func FuzzStatComm(f *testing.F) {
+	for _, data := range readSeedFiles(f, caseGlob("*/stat"), caseGlob("*/*/stat"), caseGlob("*/task/*/stat")) {
+		s, err := ParseStat(data)
+		if err != nil {
+			f.Fatalf("seed %q: %v", data, err)
+		}
+		f.Add(s.Comm, s.State[0], uint64(s.PID))
+	}
+	f.Add("a\x00b\xff\xfe) R 1 2 3", byte('Z'), uint64(1))
+	f.Fuzz(func(t *testing.T, comm string, state byte, seed uint64) {
+		random := rand.New(rand.NewPCG(seed, uint64(len(comm))))
+		values := statValues{
+			state: string("RSDZTtXxKWPI"[int(state)%12]), ppid: random.IntN(1 << 22),
+			pgrp: random.IntN(1 << 22), session: random.IntN(1 << 22),
+			ttyNr: random.Int64N(1 << 20), tpgid: random.Int64N(1<<22) - 1,
+			flags: random.Uint64(), utime: random.Uint64(), stime: random.Uint64(),
+			priority: random.Int64N(140) - 100, nice: random.Int64N(40) - 20,
+			numThreads: random.Int64N(1 << 16), startTime: random.Uint64(),
+			vsize: random.Uint64(), rss: random.Int64(), exitCode: random.Int64N(1<<16) - 1,
+		}
+		pid := 1 + random.IntN(1<<22)
+		line := statLine(pid, comm, values)
+
+		s, err := ParseStat([]byte(line))
+		if err != nil {
+			t.Fatalf("ParseStat(%q): %v", line, err)
+		}
+		check := func(name string, got, want any) {
+			t.Helper()
+			if got != want {
+				t.Errorf("comm %q: %s = %#v, want %#v", comm, name, got, want)
+			}
+		}
+		check("pid", s.PID, pid)
+		check("comm", s.Comm, comm)
+		check("state", s.State, values.state)
+		check("ppid", s.PPID, values.ppid)
+		check("pgrp", s.PGRP, values.pgrp)
+		check("session", s.Session, values.session)
+		check("tty_nr", s.TTYNr, values.ttyNr)
+		check("tpgid", s.TPGID, values.tpgid)
+		check("flags", s.Flags, values.flags)
+		check("utime", s.UTime, values.utime)
+		check("stime", s.STime, values.stime)
+		check("priority", s.Priority, values.priority)
+		check("nice", s.Nice, values.nice)
+		check("num_threads", s.NumThreads, values.numThreads)
+		check("starttime", s.StartTime, values.startTime)
+		check("vsize", s.VSize, values.vsize)
+		check("rss", s.RSS, values.rss)
+		check("field_count", s.FieldCount, 52)
+		if s.ExitCode == nil {
+			t.Errorf("comm %q: ExitCode = nil, want %d", comm, values.exitCode)
+		} else {
+			check("exit_code", *s.ExitCode, values.exitCode)
+		}
+	})
 }

@@ -23,7 +23,7 @@ func ParseStatus(data []byte) (Status, error) {
 	// One string for the whole file: keys and values are substrings of it,
 	// so a status of 55 lines costs one copy instead of 110 small ones.
 	text := string(data)
-	lines := strings.Count(text, "\n") + 1
+	lines := estimateRows(data, shortestStatusLine)
 	s := Status{keys: make([]string, 0, lines), values: make(map[string]string, lines)}
 	lineNumber := 0
 	for line := range strings.Lines(text) {
@@ -47,6 +47,9 @@ func ParseStatus(data []byte) (Status, error) {
 	}
 	return s, nil
 }
+
+// shortestStatusLine is the shortest line that ParseStatus reads as a key.
+const shortestStatusLine = "K:"
 
 // Value returns the value of key with surrounding whitespace removed, and
 // whether the key was present. An empty value such as "x86_Thread_features:\t"

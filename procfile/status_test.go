@@ -3,6 +3,11 @@ package procfile
 import (
 	"bytes"
 	"errors"
+	"fmt"
+	"math/rand/v2"
+	"slices"
+	"strconv"
+	"strings"
 	"testing"
 )
 
@@ -218,4 +223,125 @@ func BenchmarkParseStatus(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// FuzzParseStatus checks that every value ParseStatus returns is the trimmed
+// text after the first ':' of its own line, and that no key is lost or
+// repeated.
+func FuzzParseStatus(f *testing.F) {
+	addFileSeeds(f, caseGlob("*/status*"), caseGlob("*/*/status"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		var s Status
+		var err error
+		checkAllocations(t, len(data), func() { s, err = ParseStatus(data) })
+		checkMalformed(t, err)
+		if err != nil {
+			return
+		}
+
+		var wantKeys []string
+		for line := range strings.Lines(string(data)) {
+			line = strings.TrimSuffix(line, "\n")
+			if strings.TrimSpace(line) == "" {
+				continue
+			}
+			key, value, _ := strings.Cut(line, ":")
+			wantKeys = append(wantKeys, key)
+			got, ok := s.Value(key)
+			if !ok {
+				t.Errorf("Value(%q) absent, want %q", key, strings.TrimSpace(value))
+				continue
+			}
+			if got != strings.TrimSpace(value) {
+				t.Errorf("Value(%q) = %q, want %q", key, got, strings.TrimSpace(value))
+			}
+		}
+		if keys := s.Keys(); !slices.Equal(keys, wantKeys) {
+			t.Errorf("Keys() = %q, want %q", keys, wantKeys)
+		}
+
+		for _, key := range wantKeys {
+			value, _ := s.Value(key)
+			n, ok := s.Uint(key)
+			want, err := strconv.ParseUint(value, 10, 64)
+			if ok != (err == nil) || (ok && n != want) {
+				t.Errorf("Uint(%q) = %d, %v for value %q", key, n, ok, value)
+			}
+			h, ok := s.Hex(key)
+			want, err = strconv.ParseUint(value, 16, 64)
+			if ok != (err == nil) || (ok && h != want) {
+				t.Errorf("Hex(%q) = %#x, %v for value %q", key, h, ok, value)
+			}
+			if size, ok := s.Bytes(key); ok && size%1024 != 0 {
+				t.Errorf("Bytes(%q) = %d, not a multiple of 1024", key, size)
+			}
+			s.IDs(key)
+		}
+	})
+}
+
+// escapeStatusName escapes a process name as the kernel does in the "Name"
+// line of /proc/<pid>/status, which must stay on one line. It writes a
+// newline as `\n` and a backslash as `\\`.
+func escapeStatusName(name string) string {
+	return strings.NewReplacer(`\`, `\\`, "\n", `\n`).Replace(name)
+}
+
+// FuzzStatusName formats a status file around an arbitrary process name and
+// checks that the name comes back trimmed and every other line unchanged.
+// The seeds are the names in the status and stat fixtures.
+func FuzzStatusName(f *testing.F) {
+	for _, data := range readSeedFiles(f, caseGlob("*/status*"), caseGlob("*/*/status")) {
+		s, err := ParseStatus(data)
+		if err != nil {
+			f.Fatalf("seed %q: %v", data, err)
+		}
+		name, _ := s.Value("Name")
+		f.Add(name, uint64(len(data)))
+	}
+	for _, data := range readSeedFiles(f, caseGlob("*/*/stat")) {
+		s, err := ParseStat(data)
+		if err != nil {
+			f.Fatalf("seed %q: %v", data, err)
+		}
+		f.Add(s.Comm, uint64(s.PID))
+	}
+	f.Add("Pid:\t1\nUid: 0", uint64(7))
+	f.Fuzz(func(t *testing.T, name string, seed uint64) {
+		random := rand.New(rand.NewPCG(seed, 3))
+		pid, ppid := random.Uint32N(1<<22), random.Uint32N(1<<22)
+		uid := random.Uint32()
+		rss := random.Uint64N(1 << 40)
+		capEff := random.Uint64()
+		escaped := escapeStatusName(name)
+		data := fmt.Sprintf("Name:\t%s\nUmask:\t0022\nState:\tS (sleeping)\nPid:\t%d\nPPid:\t%d\n"+
+			"Uid:\t%d\t%d\t%d\t%d\nVmRSS:\t%8d kB\nCapEff:\t%016x\n",
+			escaped, pid, ppid, uid, uid, uid, uid, rss, capEff)
+
+		s, err := ParseStatus([]byte(data))
+		if err != nil {
+			t.Fatalf("ParseStatus(%q): %v", data, err)
+		}
+		if got, _ := s.Value("Name"); got != strings.TrimSpace(escaped) {
+			t.Errorf("Name = %q, want %q", got, strings.TrimSpace(escaped))
+		}
+		if got, ok := s.Uint("Pid"); !ok || got != uint64(pid) {
+			t.Errorf("Pid = %d, %v, want %d", got, ok, pid)
+		}
+		if got, ok := s.Uint("PPid"); !ok || got != uint64(ppid) {
+			t.Errorf("PPid = %d, %v, want %d", got, ok, ppid)
+		}
+		if got, ok := s.IDs("Uid"); !ok || got != [4]uint32{uid, uid, uid, uid} {
+			t.Errorf("Uid = %v, %v, want four times %d", got, ok, uid)
+		}
+		if got, ok := s.Bytes("VmRSS"); !ok || got != rss*1024 {
+			t.Errorf("VmRSS = %d, %v, want %d", got, ok, rss*1024)
+		}
+		if got, ok := s.Hex("CapEff"); !ok || got != capEff {
+			t.Errorf("CapEff = %#x, %v, want %#x", got, ok, capEff)
+		}
+		if got := len(s.Keys()); got != 8 {
+			t.Errorf("len(Keys()) = %d, want 8", got)
+		}
+	})
 }

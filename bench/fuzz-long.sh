@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Runs every fuzz target of the repository for a long time, through
+# .ci/fuzz-smoke. The targets run one after another at the lowest CPU
+# priority (nice -n 19). One line per target is appended to a TSV results
+# file, with the date, package, target, fuzz time, execution count from the
+# fuzzer's last "execs:" line, and result. The result is ok, fail, or
+# ok-after-deadline-race, which .ci/fuzz-smoke explains.
+#
+# Usage: bench/fuzz-long.sh [RESULTS]
+#   RESULTS   TSV file to append to (default docs/fuzzing-runs.tsv in the
+#             repository)
+#   FUZZTIME  time per target, as for go test -fuzztime (default 10m)
+#
+# It exits 1 when any target failed. go test writes each failing input to
+# <package>/testdata/fuzz/<target>/.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+
+results=${1:-$root/docs/fuzzing-runs.tsv}
+if [[ $results != /* ]]; then
+  results=$PWD/$results
+fi
+
+FUZZTIME=${FUZZTIME:-10m} FUZZ_RESULTS=$results exec nice -n 19 "$root/.ci/fuzz-smoke"
