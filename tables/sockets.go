@@ -225,7 +225,15 @@ func (r *Reader) readNamespaceSockets(set *socketSet, dir string, netNS uint64, 
 		if err != nil {
 			r.recordFailure(dir+"/unix", err)
 		}
+		// A file read in several read calls while sockets come and go can
+		// repeat a row, as tcp's can (see DedupIPSockets); an inode names
+		// one socket, so the first row of each inode is kept.
+		seen := map[uint64]bool{}
 		for _, row := range rows {
+			if row.Inode != 0 && seen[row.Inode] {
+				continue
+			}
+			seen[row.Inode] = true
 			set.list = append(set.list, &socket{
 				family: "unix", protocol: "unix",
 				state: procfile.UnixSocketState(row), inode: row.Inode,
@@ -239,7 +247,12 @@ func (r *Reader) readNamespaceSockets(set *socketSet, dir string, netNS uint64, 
 		if err != nil {
 			r.recordFailure(dir+"/packet", err)
 		}
+		seen := map[uint64]bool{}
 		for _, row := range rows {
+			if row.Inode != 0 && seen[row.Inode] {
+				continue
+			}
+			seen[row.Inode] = true
 			set.list = append(set.list, &socket{
 				family: "packet", protocol: "packet", inode: row.Inode,
 				uid: row.UID, hasUID: true, netNS: netNS, hasNetNS: hasNetNS,
