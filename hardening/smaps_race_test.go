@@ -104,16 +104,20 @@ func TestMapsRSSWithinResizedMapping(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if len(rows) != 1 {
-			t.Fatalf("maps has %d rows at the resized mapping's start %s, want 1", len(rows), start)
+		// The kernel may print a mapping twice when it changes while maps
+		// is read in several read calls, so every row is checked.
+		if len(rows) == 0 {
+			t.Fatalf("maps has no row at the resized mapping's start %s", start)
 		}
-		v := rowView{r: rows[0], where: "resized mapping", report: &report{}}
-		size, _ := v.uint("size_bytes")
-		if rss, ok := v.uint("rss_bytes"); ok && rss > size {
-			t.Errorf("rss_bytes %d exceeds size_bytes %d of the same row", rss, size)
-		}
-		if v.report.count() > 0 {
-			t.Error(v.report)
+		for _, row := range rows {
+			v := rowView{r: row, where: "resized mapping", report: &report{}}
+			size, _ := v.uint("size_bytes")
+			if rss, ok := v.uint("rss_bytes"); ok && rss > size {
+				t.Errorf("rss_bytes %d exceeds size_bytes %d of the same row", rss, size)
+			}
+			if v.report.count() > 0 {
+				t.Error(v.report)
+			}
 		}
 	}
 }
