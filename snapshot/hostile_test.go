@@ -26,8 +26,8 @@ import (
 var update = flag.Bool("update", false, "write testdata/hostile again from the generators in hostile_test.go")
 
 // Bounds that opening, verifying and scanning every table of a hostile file
-// must keep. Measured on 2 cores: each rejected file peaks at about 32 MiB,
-// the test binary's own size, within 50 ms; the valid file with a 32 MiB
+// must keep. Measured on 2 cores, each rejected file peaks at about 32 MiB,
+// the test binary's own size, within 50 ms. The valid file with a 32 MiB
 // line peaks at about 200 MiB in 0.2 s. The bomb and the million entries
 // would need a gigabyte each if they were decompressed.
 const (

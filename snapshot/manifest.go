@@ -95,9 +95,9 @@ type Record struct {
 	Op   string `json:"op"`
 	Path string `json:"path"`
 	Size int64  `json:"size,omitempty"`
-	// Offset is where a successful read's bytes start in the tar stream
-	// of its segment, so a query finds them without walking the tar
-	// headers.
+	// Offset is the position of a successful read's first byte in the
+	// tar stream of its segment, so a query finds it without walking the
+	// tar headers.
 	Offset    int64    `json:"offset,omitempty"`
 	SHA256    string   `json:"sha256,omitempty"` // of the archive entry for read ops; of the target file for hash
 	Target    string   `json:"target,omitempty"`

@@ -241,8 +241,8 @@ func segmentFromRecords(seg Segment, data, raw []byte, limits Limits, exes map[s
 	}
 	out := &segment{records: list, content: make([][]byte, len(list))}
 	// A segment of mostly file bytes, such as maps or smaps, keeps the
-	// decompressed buffer itself; one of many small files and their tar
-	// headers copies the files out, so the headers are not kept.
+	// decompressed buffer itself. A segment of many small files copies
+	// them out, so their tar headers are not kept.
 	if 2*total >= int64(len(data)) {
 		out.shares = true
 		out.size = int64(len(data))

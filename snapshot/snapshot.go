@@ -131,7 +131,7 @@ type VerifySummary struct {
 // Verify decompresses every segment and checks every file against the
 // SHA-256 its record holds. Open checks the digests of the compressed
 // frames, which cover every byte, and a query checks the frames it reads
-// again; only Verify recomputes the digest of each captured file.
+// again. Only Verify recomputes the digest of each captured file.
 func (s *Snapshot) Verify(ctx context.Context) (VerifySummary, error) {
 	var sum VerifySummary
 	for _, seg := range s.manifest.Segments {

@@ -23,7 +23,7 @@ type Cache struct {
 }
 
 // cacheShards is the number of independently locked parts of each map. A
-// scan asks for every file from 2 × GOMAXPROCS goroutines, and with one
+// scan requests every file from 2 × GOMAXPROCS goroutines, and with one
 // lock they queued on it for about a tenth of an fds scan.
 const cacheShards = 64
 

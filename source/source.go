@@ -88,7 +88,7 @@ var ErrNotCollected = fmt.Errorf("not collected by the source: %w", fs.ErrNotExi
 // ErrDamaged is wrapped by the error for data that a source holds but
 // cannot serve intact, such as a snapshot segment that fails its digest.
 // Unlike a failed read of /proc, which leaves columns NULL, it must fail
-// the query: the answer would silently miss what the damaged data held.
+// the query, because the result would silently miss the damaged data.
 var ErrDamaged = errors.New("damaged source data")
 
 // Gone reports whether err means that the process owning the file no longer

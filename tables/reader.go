@@ -235,8 +235,8 @@ func (r *Reader) selectPIDs(f Filter) []int {
 // one of its threads. /proc/<tid> exists for every thread although the
 // listing shows only processes, so a lookup of a thread id would otherwise
 // return the process's rows a second time. When status cannot be read the
-// pid is kept and the table's own reads decide. The answer is kept for the
-// statement, because a lookup join asks once per table and row.
+// pid is kept and the table's own reads decide. The result is kept for the
+// statement, because a lookup join checks once per table and row.
 func (r *Reader) threadGroupLeader(pid int) bool {
 	return memoize(r, "leader/"+strconv.Itoa(pid), func() bool {
 		data, err := r.Src.ReadFile(strconv.Itoa(pid) + "/status")

@@ -226,7 +226,7 @@ func (r *Reader) readNamespaceSockets(set *socketSet, dir string, netNS uint64, 
 			r.recordFailure(dir+"/unix", err)
 		}
 		// A file read in several read calls while sockets come and go can
-		// repeat a row, as tcp's can (see DedupIPSockets); an inode names
+		// repeat a row, as tcp's can (see DedupIPSockets). An inode names
 		// one socket, so the first row of each inode is kept.
 		seen := map[uint64]bool{}
 		for _, row := range rows {
