@@ -17,6 +17,16 @@
 # It exits 1 when any target failed. go test writes each failing input to
 # <package>/testdata/fuzz/<target>/.
 set -euo pipefail
+
+# With autogroup scheduling (/proc/sys/kernel/sched_autogroup_enabled), nice
+# orders processes only within their session: the run would still take
+# half the CPU from the session that started it. So it runs in a session of
+# its own, whose autogroup it sets to nice 19 as well.
+if [[ -z ${FUZZ_LONG_SESSION:-} ]]; then
+  FUZZ_LONG_SESSION=1 exec setsid --wait "$0" "$@"
+fi
+echo 19 >/proc/self/autogroup 2>/dev/null || true
+
 root=$(cd "$(dirname "$0")/.." && pwd)
 
 results=${1:-$root/docs/fuzzing-runs.tsv}

@@ -104,11 +104,17 @@ func (m *loggingAuthMethod) HandleAuthPluginData(c *mysql.Conn, user string, ser
 	} else {
 		getter, err = m.AuthMethod.HandleAuthPluginData(c, user, serverData, clientData, remote)
 	}
+	overLimit := false
 	if err == nil {
+		// loginDone logs its own line when too many clients are logged in.
 		err = srv.listener.loginDone(c)
+		overLimit = err != nil
 	}
 	if err != nil {
 		srv.loginRejected.Store(c.ConnectionID, true)
+		if overLimit {
+			return nil, err
+		}
 		if ok, suppressed := srv.rejectedLogins.allow(); ok {
 			srv.log.Warn("login rejected", "connection", c.ConnectionID, "client", addrString(remote), "user", user,
 				"error", err.Error(), "rejected_since_last_line", suppressed)

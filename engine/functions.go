@@ -16,11 +16,15 @@ var rejectedFunctions = map[string]bool{"load_file": true}
 
 // Function implements sql.FunctionProvider. go-mysql-server v0.20.0 looks
 // functions up in the database provider before its built-in ones, so this
-// replaces REGEXP_LIKE and the rejected functions.
+// replaces REGEXP_LIKE, the functions in boundedFunctions and the rejected
+// functions.
 func (p *provider) Function(_ *sql.Context, name string) (sql.Function, bool) {
 	lower := strings.ToLower(name)
 	if lower == "regexp_like" {
 		return sql.FunctionN{Name: lower, Fn: newRegexpLike}, true
+	}
+	if f, ok := boundedFunction(lower); ok {
+		return f, true
 	}
 	if !rejectedFunctions[lower] {
 		return nil, false

@@ -5,6 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"sync/atomic"
+	"time"
+	"unsafe"
 
 	"github.com/dolthub/go-mysql-server/sql"
 	"github.com/dolthub/vitess/go/mysql"
@@ -19,10 +22,9 @@ import (
 // handler wraps go-mysql-server's connection handler. Every statement a
 // client sends passes the read-only check first, and runs with its own
 // consistent read of the source, the server's time limit and row limit.
-//
-// TODO: errors that vitess sends itself, such as an unsupported command
-// (1047) or a failed write to a client, reach neither this handler nor the
-// log.
+// Errors that vitess sends itself, such as an unsupported command (1047) or
+// a failed write to a client, never reach this handler; logVitess logs
+// them.
 type handler struct {
 	inner mysql.Handler
 	srv   *Server
@@ -43,9 +45,12 @@ func (h *handler) ConnectionClosed(c *mysql.Conn) {
 
 // ConnectionAborted logs a connection that failed before its login ended,
 // at most once per logInterval, because a client can repeat that in a loop.
-// A rejected login has already logged its own line.
+// A rejected login or a rejected packet has already logged its own line.
 func (h *handler) ConnectionAborted(c *mysql.Conn, reason string) error {
 	if _, rejected := h.srv.loginRejected.LoadAndDelete(c.ConnectionID); rejected {
+		return h.inner.ConnectionAborted(c, reason)
+	}
+	if guard, ok := unwrapConn(c.Conn).(*packetGuard); ok && guard.rejected {
 		return h.inner.ConnectionAborted(c, reason)
 	}
 	if ok, suppressed := h.srv.aborted.allow(); ok {
@@ -92,7 +97,13 @@ func (h *handler) ComMultiQuery(ctx context.Context, c *mysql.Conn, query string
 	return remainder, err
 }
 
-func (h *handler) ComPrepare(ctx context.Context, c *mysql.Conn, query string, prepare *mysql.PrepareData) ([]*querypb.Field, error) {
+func (h *handler) ComPrepare(ctx context.Context, c *mysql.Conn, query string, prepare *mysql.PrepareData) (fields []*querypb.Field, err error) {
+	// vitess keeps the statement even when preparing it fails.
+	defer func() {
+		if err != nil {
+			delete(c.PrepareData, prepare.StatementID)
+		}
+	}()
 	stmt, _, err := h.check(c, query, false)
 	if err != nil {
 		return nil, err
@@ -102,11 +113,55 @@ func (h *handler) ComPrepare(ctx context.Context, c *mysql.Conn, query string, p
 		h.logError(c, query, err)
 		return nil, err
 	}
-	fields, err := h.inner.ComPrepare(ctx, c, query, prepare)
+	if err := h.limitPrepared(c, prepare); err != nil {
+		h.logError(c, query, err)
+		return nil, err
+	}
+	fields, err = h.inner.ComPrepare(ctx, c, query, prepare)
 	if err != nil {
 		h.logError(c, query, err)
 	}
 	return fields, err
+}
+
+// Limits on the prepared statements of one connection. vitess keeps each
+// until the client closes it, and MySQL allows 16,382 in all servers'
+// connections together (max_prepared_stmt_count).
+const (
+	// erTooManyPrepared is MySQL's ER_MAX_PREPARED_STMT_COUNT_REACHED.
+	erTooManyPrepared     = 1461
+	maxPreparedStatements = 256
+	maxPreparedBytes      = 16 << 20 // of statement text
+)
+
+// limitPrepared rejects prepare, which vitess has already added to the
+// connection's statements, when the connection would then hold more than
+// maxPreparedStatements or maxPreparedBytes. It also removes the analyzed
+// statements that go-mysql-server keeps by query text for statements the
+// client has closed, because vitess closes them without telling it.
+func (h *handler) limitPrepared(c *mysql.Conn, prepare *mysql.PrepareData) error {
+	open := make(map[string]bool, len(c.PrepareData))
+	textBytes := 0
+	for _, data := range c.PrepareData {
+		open[data.PrepareStmt] = true
+		textBytes += len(data.PrepareStmt)
+	}
+	cache := h.srv.eng.sql.PreparedDataCache
+	var closed []string
+	for text := range cache.CachedStatementsForSession(c.ConnectionID) {
+		if !open[text] {
+			closed = append(closed, text)
+		}
+	}
+	for _, text := range closed {
+		cache.UncacheStmt(c.ConnectionID, text)
+	}
+	if len(c.PrepareData) <= maxPreparedStatements && textBytes <= maxPreparedBytes {
+		return nil
+	}
+	return mysql.NewSQLError(erTooManyPrepared, "42000",
+		"this connection has %d prepared statements of %d bytes, more than procsql's limit of %d statements or %d bytes: close the statements it no longer uses",
+		len(c.PrepareData), textBytes, maxPreparedStatements, maxPreparedBytes)
 }
 
 func (h *handler) ComStmtExecute(ctx context.Context, c *mysql.Conn, prepare *mysql.PrepareData, callback func(*sqltypes.Result) error) error {
@@ -144,6 +199,10 @@ func (h *handler) check(c *mysql.Conn, query string, multi bool) (sqlparser.Stat
 	if err != nil {
 		h.logError(c, query, err)
 		return nil, "", mysql.NewSQLError(mysql.ERParseError, mysql.SSClientError, "%s", oneLine(err).Error())
+	}
+	if err := checkStatementSize(stmt); err != nil {
+		h.logError(c, query, err)
+		return nil, "", mysql.NewSQLError(mysql.ERNotSupportedYet, mysql.SSClientError, "%s", err.Error())
 	}
 	if err := checkStatement(stmt, parsed); err != nil {
 		h.logError(c, query, err)
@@ -187,9 +246,9 @@ func (h *handler) run(ctx context.Context, c *mysql.Conn, query string, params [
 		return mysql.NewSQLError(mysql.ERServerShutdown, mysql.SSServerShutdown, "procsql server is shutting down: reconnect to another server or restart procsql serve")
 	}
 	defer h.srv.end()
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	defer context.AfterFunc(h.srv.stop, cancel)()
+	ctx, cancel := context.WithCancelCause(ctx)
+	defer cancel(nil)
+	defer context.AfterFunc(h.srv.stop, func() { cancel(context.Canceled) })()
 	timeout := h.srv.cfg.QueryTimeout
 	if timeout > 0 {
 		var cancelTimeout context.CancelFunc
@@ -198,11 +257,19 @@ func (h *handler) run(ctx context.Context, c *mysql.Conn, query string, params [
 	}
 	reader := tables.NewReader(source.NewCache(h.srv.eng.src))
 	ctx = context.WithValue(ctx, readerKey{}, reader)
+	ctx = withMaxValueBytes(ctx, h.srv.maxValueBytes)
+	var running *runningStatement
+	if h.srv.memory != nil {
+		running = h.srv.memory.add(c, cancel)
+		defer h.srv.memory.remove(running)
+	}
+	defer h.watchClient(c, cancel)()
 
-	// TODO: the spool bounds the result, but go-mysql-server builds each
-	// value first, so one huge value such as REPEAT('x', 2000000000) can
-	// take gigabytes before the time limit stops it.
 	sp := spool{maxRows: h.srv.cfg.MaxRows, maxBytes: h.srv.cfg.MaxResultBytes}
+	if h.srv.memory != nil {
+		sp.shared, sp.maxShared = &h.srv.spooledBytes, h.srv.memory.limit/2
+		defer sp.release()
+	}
 	err := exec(ctx, sp.add)
 	switch {
 	case sp.tooManyRows:
@@ -210,10 +277,18 @@ func (h *handler) run(ctx context.Context, c *mysql.Conn, query string, params [
 			"result has more than %d rows, the server's limit (--max-rows): add a WHERE clause or a LIMIT", sp.maxRows)
 	case sp.tooLarge:
 		err = mysql.NewSQLError(mysql.ERTooBigSelect, mysql.SSUnknownSQLState,
-			"result is larger than %d MiB, the server's limit (--max-result-size): select fewer columns or rows", sp.maxBytes>>20)
+			"result is larger than %s, the server's limit (--max-result-mib): select fewer columns or rows", formatMiB(sp.maxBytes))
+	case sp.sharedFull:
+		err = mysql.NewSQLError(mysql.EROutOfResources, mysql.SSUnknownSQLState,
+			"the results that the server holds for its clients passed %s, half its memory limit: retry when other clients have read theirs, or select fewer rows", formatMiB(sp.maxShared))
 	case timeout > 0 && errors.Is(ctx.Err(), context.DeadlineExceeded):
 		err = mysql.NewSQLError(mysql.ERQueryTimeout, mysql.SSUnknownSQLState,
 			"query stopped after %s, the server's limit (--query-timeout): narrow it, for example with a WHERE clause on pid, or retry when the server is less busy", timeout)
+	case errors.Is(context.Cause(ctx), errMemoryLimit):
+		err = mysql.NewSQLError(mysql.EROutOfResources, mysql.SSUnknownSQLState,
+			"statement canceled because the server's memory use passed its limit of %s: it ran longest of the running statements; narrow it with a WHERE clause or a LIMIT", formatMiB(h.srv.memory.limit))
+	case errors.Is(context.Cause(ctx), errClientGone):
+		err = errClientGone
 	case err != nil && h.srv.stop.Err() != nil:
 		err = mysql.NewSQLError(mysql.ERServerShutdown, mysql.SSServerShutdown, "query canceled because procsql server is shutting down")
 	}
@@ -222,7 +297,45 @@ func (h *handler) run(ctx context.Context, c *mysql.Conn, query string, params [
 		return err
 	}
 	h.addWarnings(c, reader)
+	if running != nil {
+		h.srv.memory.markSending(running)
+	}
 	return sp.flush(callback)
+}
+
+// errClientGone is the cause of a statement canceled because its client
+// closed the connection.
+var errClientGone = errors.New("statement canceled because the client closed the connection")
+
+// clientPollInterval is how often a running statement checks that its
+// client is still connected.
+const clientPollInterval = 500 * time.Millisecond
+
+// watchClient cancels a statement when its client closes the connection,
+// and returns the function that stops watching. go-mysql-server does this
+// only for a bare *net.TCPConn, which the connection guard hides.
+func (h *handler) watchClient(c *mysql.Conn, cancel context.CancelCauseFunc) func() {
+	guard, ok := unwrapConn(c.Conn).(*packetGuard)
+	if !ok {
+		return func() {}
+	}
+	done := make(chan struct{})
+	go func() {
+		ticker := time.NewTicker(clientPollInterval)
+		defer ticker.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-ticker.C:
+				if peerClosed(guard.Conn) {
+					cancel(errClientGone)
+					return
+				}
+			}
+		}
+	}()
+	return func() { close(done) }
 }
 
 // addWarnings copies the query's read failures to the session, where the
@@ -256,7 +369,10 @@ func (h *handler) logError(c *mysql.Conn, query string, err error, params ...str
 func remoteAddr(c *mysql.Conn) string { return addrString(c.RemoteAddr()) }
 
 // spool holds a statement's results until it ends. It copies every value,
-// because go-mysql-server may reuse the buffers behind them.
+// because go-mysql-server may reuse the buffers behind them. With shared
+// set, it also counts its bytes there, towards maxShared for the results
+// of all statements, which a client that does not read its result holds
+// until the write times out.
 type spool struct {
 	maxRows     int   // 0: no limit
 	maxBytes    int64 // 0: no limit
@@ -265,12 +381,26 @@ type spool struct {
 	tooManyRows bool
 	tooLarge    bool
 	results     []spooled
+
+	shared     *atomic.Int64
+	maxShared  int64
+	counted    int64 // bytes added to shared
+	sharedFull bool
 }
 
 type spooled struct {
 	result *sqltypes.Result
 	more   bool
 }
+
+// Memory that the spool counts for each held value and row besides the
+// value's bytes: a sqltypes.Value, and a row's slice header. Narrow rows
+// take several times their values' bytes, so counting only the values let a
+// result of 64 MiB of values take over 500 MiB.
+const (
+	spooledValueOverhead = int64(unsafe.Sizeof(sqltypes.Value{}))
+	spooledRowOverhead   = int64(unsafe.Sizeof([]sqltypes.Value{}))
+)
 
 func (s *spool) add(r *sqltypes.Result, more bool) error {
 	s.rows += len(r.Rows)
@@ -281,20 +411,42 @@ func (s *spool) add(r *sqltypes.Result, more bool) error {
 	cp := *r
 	cp.Rows = make([][]sqltypes.Value, len(r.Rows))
 	for i, row := range r.Rows {
+		size := 0
+		for _, v := range row {
+			size += len(v.Raw())
+		}
+		// One buffer holds the row's values, which saves an allocation
+		// per value.
+		buf := make([]byte, 0, size)
 		out := make([]sqltypes.Value, len(row))
 		for j, v := range row {
-			raw := v.Raw()
-			s.bytes += int64(len(raw))
-			out[j] = sqltypes.MakeTrusted(v.Type(), append([]byte(nil), raw...))
+			start := len(buf)
+			buf = append(buf, v.Raw()...)
+			out[j] = sqltypes.MakeTrusted(v.Type(), buf[start:len(buf):len(buf)])
 		}
+		s.bytes += int64(size) + int64(len(row))*spooledValueOverhead + spooledRowOverhead
 		cp.Rows[i] = out
 		if s.maxBytes > 0 && s.bytes > s.maxBytes {
 			s.tooLarge = true
 			return errors.New("result size limit reached")
 		}
 	}
+	if s.shared != nil {
+		grown := s.bytes - s.counted
+		s.counted = s.bytes
+		if s.shared.Add(grown) > s.maxShared {
+			s.sharedFull = true
+			return errors.New("server result memory limit reached")
+		}
+	}
 	s.results = append(s.results, spooled{result: &cp, more: more})
 	return nil
+}
+
+// release gives the spool's bytes back to shared.
+func (s *spool) release() {
+	s.shared.Add(-s.counted)
+	s.counted = 0
 }
 
 func (s *spool) flush(callback mysql.ResultSpoolFn) error {

@@ -25,8 +25,8 @@ import (
 //     the one that has been logging in longest. A flood of stalled clients
 //     then slows logins down but cannot stop them.
 //
-// It returns the accepted net.Conn unwrapped, because go-mysql-server
-// notices clients that disconnect during a query only on a *net.TCPConn.
+// It returns each accepted connection in a packetGuard, which bounds what a
+// client can make the server allocate.
 type connListener struct {
 	net.Listener
 	max        int // logged-in connections; 0 means no limit
@@ -34,6 +34,8 @@ type connListener struct {
 	log        *slog.Logger
 	rejected   logLimiter
 	failed     logLimiter
+	tlsOffered bool
+	logPacket  func(conn net.Conn, kind string, args ...any)
 
 	mu       sync.Mutex
 	conns    map[net.Conn]*connState
@@ -54,12 +56,14 @@ const loginTimeout = 10 * time.Second
 // once; the limit is larger with a larger max.
 const minPending = 1024
 
-func newConnListener(ln net.Listener, maxLoggedIn int, log *slog.Logger) *connListener {
+func newConnListener(ln net.Listener, maxLoggedIn int, log *slog.Logger, tlsOffered bool, logPacket func(net.Conn, string, ...any)) *connListener {
 	return &connListener{
 		Listener:   ln,
 		max:        maxLoggedIn,
 		maxPending: max(minPending, maxLoggedIn),
 		log:        log,
+		tlsOffered: tlsOffered,
+		logPacket:  logPacket,
 		rejected:   logLimiter{interval: logInterval},
 		failed:     logLimiter{interval: logInterval},
 		conns:      map[net.Conn]*connState{},
@@ -85,6 +89,8 @@ func (l *connListener) Accept() (net.Conn, error) {
 			continue
 		}
 		pause = 5 * time.Millisecond
+		raw := conn
+		conn = newPacketGuard(raw, l.tlsOffered, func(kind string, args ...any) { l.logPacket(raw, kind, args...) })
 
 		l.mu.Lock()
 		var oldest net.Conn
@@ -136,6 +142,9 @@ func (l *connListener) loginDone(c *mysql.Conn) error {
 		l.loggedIn++
 	}
 	l.mu.Unlock()
+	if guard, ok := raw.(*packetGuard); ok {
+		guard.loggedIn.Store(true)
+	}
 	return c.Conn.SetReadDeadline(time.Time{})
 }
 
@@ -199,8 +208,9 @@ func (l *connListener) open() []net.Conn {
 
 const tooManyConnections = "Too many connections: the procsql server's limit (--max-connections) is reached; try again later"
 
-// unwrapConn returns the connection that the listener accepted, from the
-// timeout and TLS wrappers that vitess puts around it.
+// unwrapConn returns the connection that the listener returned, a
+// packetGuard, from the timeout and TLS wrappers that vitess puts around
+// it.
 func unwrapConn(conn net.Conn) net.Conn {
 	for {
 		switch wrapped := conn.(type) {

@@ -13,10 +13,15 @@ import (
 // misses some (SET GLOBAL, SELECT ... INTO OUTFILE), so procsql allows a known
 // list of read statements instead of denying a known list of writes. The
 // statement is parsed with the session's sql_mode, exactly as the engine will
-// parse it, and a statement that does not parse is reported here.
+// parse it, and a statement that does not parse is reported here. It also
+// applies the server's limits on a statement's shape, since a statement
+// that would take minutes to plan cannot be stopped by Ctrl-C either.
 func checkReadOnly(ctx *sql.Context, query string) error {
 	stmt, err := sqlparser.ParseWithOptions(ctx, query, sql.LoadSqlMode(ctx).ParserOptions())
 	if err != nil {
+		return err
+	}
+	if err := checkStatementSize(stmt); err != nil {
 		return err
 	}
 	return checkStatement(stmt, query)

@@ -148,3 +148,35 @@ func TestSetReturnsNoRows(t *testing.T) {
 		}
 	}
 }
+
+// TestQueryRejectsHugeStatements checks that procsql query, shell and hunt
+// apply the server's limits on a statement's shape: each of these would
+// take minutes to plan, and planning does not stop on cancellation.
+func TestQueryRejectsHugeStatements(t *testing.T) {
+	eng := newTreeEngine(t)
+	values := make([]string, 10001)
+	for i := range values {
+		values[i] = fmt.Sprint(i)
+	}
+	for _, c := range []struct{ name, query, want string }{
+		{"IN list of 10,001 values", "SELECT pid FROM processes WHERE pid IN (" + strings.Join(values, ",") + ")", "more than 10000 values in IN lists"},
+		{"chain of 300 additions", "SELECT " + strings.Repeat("1+", 300) + "1", "nests expressions more than 256 deep"},
+		{"select list of 100,001 values", "SELECT " + strings.Repeat("1,", 100000) + "1", "more than 100000 expressions"},
+	} {
+		_, err := eng.Query(eng.NewSession(context.Background()), c.query)
+		if err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: error %v, want one containing %q", c.name, err, c.want)
+		}
+	}
+	all, err := eng.Query(eng.NewSession(context.Background()), "SELECT COUNT(*) FROM processes WHERE pid < 10000")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := eng.Query(eng.NewSession(context.Background()), "SELECT COUNT(*) FROM processes WHERE pid IN ("+strings.Join(values[:10000], ",")+")")
+	if err != nil {
+		t.Fatalf("IN list of 10,000 values: %v", err)
+	}
+	if got, want := fmt.Sprint(res.Rows[0][0]), fmt.Sprint(all.Rows[0][0]); got != want || want == "0" {
+		t.Errorf("COUNT(*) with an IN list of pids 0 to 9,999 = %s, want %s, the count of pids under 10,000 (not 0)", got, want)
+	}
+}

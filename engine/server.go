@@ -7,12 +7,16 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"os"
+	"runtime/debug"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/dolthub/go-mysql-server/server"
 	"github.com/dolthub/go-mysql-server/sql"
+	"github.com/dolthub/go-mysql-server/sql/types"
 	"github.com/dolthub/vitess/go/mysql"
 )
 
@@ -37,9 +41,20 @@ type ServerConfig struct {
 	// Results are held in memory until complete, so that a query over a
 	// limit can still fail cleanly, and this bounds that memory.
 	MaxRows int
-	// MaxResultBytes fails a query whose result values add up to more
-	// bytes; 0 means no limit. It bounds the same memory as MaxRows.
+	// MaxResultBytes fails a query whose held result takes more bytes: its
+	// values, and the 32 bytes for each value and 24 for each row that the
+	// server holds with them. 0 means no limit. It bounds the same memory
+	// as MaxRows. It also bounds one value and a session's user variables,
+	// to at most DefaultMaxValueBytes.
 	MaxResultBytes int64
+	// MaxMemoryBytes is the heap size above which the server cancels the
+	// longest-running statement. The held results of all statements may
+	// take half of it. 0 means 4 times MaxResultBytes plus 256 MiB, or no
+	// limit when MaxResultBytes is 0, and a negative value means no limit.
+	// Serve also sets 1.5 times it as the runtime's soft memory limit,
+	// unless GOMEMLIMIT is set, so that garbage does not double the
+	// process's memory.
+	MaxMemoryBytes int64
 	// MaxConnections rejects clients beyond this many at once with MySQL
 	// error 1040; 0 means no limit.
 	MaxConnections int
@@ -62,6 +77,14 @@ type Server struct {
 	loginRejected  sync.Map // connection id (uint32) → true
 	rejectedLogins logLimiter
 	aborted        logLimiter
+	// protocolLog limits the lines about malformed packets and vitess's
+	// own lines, by kind.
+	protocolLog keyedLogLimiter
+	memory      *memoryGuard // nil without a memory limit
+	// spooledBytes counts the result bytes that statements hold.
+	spooledBytes atomic.Int64
+	// maxValueBytes bounds one value and the user variables of a session.
+	maxValueBytes int64
 
 	// stop ends running queries when a shutdown's grace period is over.
 	stop     context.Context
@@ -87,9 +110,11 @@ func (e *Engine) NewServer(cfg ServerConfig) (*Server, error) {
 	}
 	// The system variables are global to the process, and every procsql
 	// server sets the same values.
+	boundSystemVariables()
 	if err := sql.SystemVariables.AssignValues(map[string]any{"version": serverVersion, "version_comment": "procsql"}); err != nil {
 		return nil, fmt.Errorf("set server version: %w", err)
 	}
+	redirectVitessLog()
 
 	ln, err := listen(cfg.Listen, cfg.Password != "")
 	if err != nil {
@@ -103,12 +128,23 @@ func (e *Engine) NewServer(cfg ServerConfig) (*Server, error) {
 	} else if ln.Addr().Network() == "tcp" {
 		log.Warn("no password: every local user can connect and read what this server reads, every process's environment included when it runs as root; set PROCSQL_PASSWORD or listen on a unix socket", "address", ln.Addr().String())
 	}
-	conns := newConnListener(ln, cfg.MaxConnections, log)
-
 	stop, stopNow := context.WithCancel(context.Background())
-	s := &Server{eng: e, cfg: cfg, log: log, listener: conns, stop: stop, stopNow: stopNow, finished: make(chan struct{})}
+	s := &Server{eng: e, cfg: cfg, log: log, stop: stop, stopNow: stopNow, finished: make(chan struct{})}
 	s.aborted.interval = logInterval
 	s.rejectedLogins.interval = logInterval
+	s.protocolLog.interval = logInterval
+	s.maxValueBytes = DefaultMaxValueBytes
+	if cfg.MaxResultBytes > 0 {
+		s.maxValueBytes = min(s.maxValueBytes, cfg.MaxResultBytes)
+	}
+	memoryLimit := cfg.MaxMemoryBytes
+	if memoryLimit == 0 {
+		memoryLimit = defaultMaxMemory(cfg.MaxResultBytes)
+	}
+	if memoryLimit > 0 {
+		s.memory = newMemoryGuard(memoryLimit, log)
+	}
+	s.listener = newConnListener(ln, cfg.MaxConnections, log, cfg.TLS != nil, s.logPacket)
 	wrap := func(h mysql.Handler) (mysql.Handler, error) { return &handler{inner: h, srv: s}, nil }
 	s.gms, err = server.NewServerWithHandler(s.gmsConfig(), e.sql, sql.NewContext, s.newSession, nil, wrap)
 	if err != nil {
@@ -135,6 +171,29 @@ func (s *Server) gmsConfig() server.Config {
 	}
 }
 
+// boundSystemVariables caps the system variables that let a client make
+// the server build larger values: group_concat_max_len at the value limit,
+// and max_allowed_packet, which clients read to size what they send, at
+// what the server accepts.
+func boundSystemVariables() {
+	sql.SystemVariables.AddSystemVariables([]sql.SystemVariable{
+		&sql.MysqlSystemVariable{
+			Name:    "group_concat_max_len",
+			Scope:   sql.GetMysqlScope(sql.SystemVariableScope_Both),
+			Dynamic: true,
+			Type:    types.NewSystemUintType("group_concat_max_len", 4, DefaultMaxValueBytes),
+			Default: uint64(1024),
+		},
+		&sql.MysqlSystemVariable{
+			Name:    "max_allowed_packet",
+			Scope:   sql.GetMysqlScope(sql.SystemVariableScope_Both),
+			Dynamic: true,
+			Type:    types.NewSystemUintType("max_allowed_packet", 1024, maxPacketBytes),
+			Default: int64(maxPacketBytes),
+		},
+	})
+}
+
 // serverVersion is the version clients see as @@version and in the
 // greeting. MySQL 8.0 clients and drivers pick their dialect from it, and
 // go-mysql-server v0.20.0 reports 8.0.31 by default.
@@ -156,6 +215,17 @@ func (s *Server) Addr() net.Addr { return s.listener.Addr() }
 func (s *Server) Serve() error {
 	s.log.Info("listening", "address", s.Addr().String(), "network", s.Addr().Network(),
 		"authentication", s.cfg.Password != "", "tls", s.cfg.TLS != nil)
+	vitessLogServer.Store(s)
+	if s.memory != nil {
+		ctx, stopMemory := context.WithCancel(s.stop)
+		defer stopMemory()
+		go s.memory.run(ctx)
+		// The soft limit is above the guard's, so that the collector
+		// does not slow the statement that the guard is about to cancel.
+		if os.Getenv("GOMEMLIMIT") == "" {
+			defer debug.SetMemoryLimit(debug.SetMemoryLimit(s.memory.limit + s.memory.limit/2))
+		}
+	}
 	if err := s.gms.Start(); err != nil {
 		return err
 	}
@@ -185,13 +255,17 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	s.mu.Unlock()
 	s.gms.Close()
 	s.log.Info("stopped accepting clients", "running_queries", running)
+	defer vitessLogServer.CompareAndSwap(s, nil)
 
 	var err error
 	select {
 	case <-s.finished:
 		// A result may still be on its way to the client, so end each
-		// connection at its next read rather than at once.
+		// connection at its next read rather than at once, and wait for
+		// that: a caller that exits once Shutdown returns would otherwise
+		// cut off a result that vitess has not yet written out.
 		s.listener.endIdle()
+		s.listener.waitDrained(cancelWait)
 		return nil
 	case <-ctx.Done():
 		err = ctx.Err()
@@ -258,12 +332,31 @@ func (s *Server) newSession(_ context.Context, c *mysql.Conn, addr string) (sql.
 	if u, ok := c.UserData.(sql.MysqlConnectionUser); ok {
 		client.Address, client.User = u.Host, u.User
 	}
-	sess := sql.NewBaseSessionWithClientServer(addr, client, c.ConnectionID)
+	sess := newServerSession(sql.NewBaseSessionWithClientServer(addr, client, c.ConnectionID), s.maxValueBytes)
 	if sess.GetCurrentDatabase() == "" {
 		sess.SetCurrentDatabase(DatabaseName)
 	}
 	s.sessions.Store(c.ConnectionID, sess)
 	return sess, nil
+}
+
+// isClosing reports whether Shutdown has begun.
+func (s *Server) isClosing() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.closing
+}
+
+// logPacket logs a packet that the connection guard rejected, once per kind
+// and logInterval.
+func (s *Server) logPacket(conn net.Conn, kind string, args ...any) {
+	ok, suppressed := s.protocolLog.allow(kind)
+	if !ok {
+		return
+	}
+	attrs := append([]any{"reason", kind, "client", addrString(conn.RemoteAddr())}, args...)
+	attrs = append(attrs, "rejected_since_last_line", suppressed)
+	s.log.Warn("packet rejected; closing the connection", attrs...)
 }
 
 func remoteHost(c *mysql.Conn) string {

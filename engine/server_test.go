@@ -214,13 +214,22 @@ func queryRows(t *testing.T, db querier, query string, args ...any) [][]string {
 	return rows
 }
 
+// shortStatement returns query cut to 200 bytes for a failure message,
+// since some tests send statements of megabytes.
+func shortStatement(query string) string {
+	if len(query) <= 200 {
+		return query
+	}
+	return fmt.Sprintf("%s... (%d bytes)", query[:200], len(query))
+}
+
 // queryTable runs query and returns its column names and its rows as
 // strings, NULL as "NULL".
 func queryTable(t *testing.T, db querier, query string, args ...any) ([]string, [][]string) {
 	t.Helper()
 	rows, err := db.QueryContext(context.Background(), query, args...)
 	if err != nil {
-		t.Fatalf("%s: %v", query, err)
+		t.Fatalf("%s: %v", shortStatement(query), err)
 	}
 	defer rows.Close()
 	columns, err := rows.Columns()

@@ -53,7 +53,11 @@ login; that is needed to listen on other addresses.
 Each statement reads /proc afresh and consistently, and runs under the
 limits below, which clients cannot lift. Results are held in memory until the
 statement ends, so a statement over a limit fails with a MySQL error and the
-connection stays usable. Logs go to stderr.
+connection stays usable. Fixed limits also bound one value (64 MiB), a
+client's packet (4 MiB), a statement's shape (10,000 IN values, nesting 256
+deep) and prepared statements (256 per connection); when the heap passes
+4 x --max-result-mib + 256 MiB, the longest-running statement is canceled.
+Logs go to stderr.
 
 On SIGINT or SIGTERM the server stops accepting clients, lets running
 statements end within --grace, and exits 0.`,

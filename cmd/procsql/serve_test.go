@@ -421,6 +421,56 @@ func TestServe(t *testing.T) {
 		}
 	})
 
+	t.Run("abuse", func(t *testing.T) {
+		// Statements that would make the server build or hold gigabytes.
+		// Each must end with a limit's error, the server must keep serving
+		// other clients, and its peak memory must stay far below what the
+		// statements ask for: before the limits, REPEAT('x', 2000000000)
+		// alone took 2 GB, and SPACE(2e9) never ended.
+		t.Parallel()
+		requireMariadb(t)
+		srv := startServer(t, bin, serverSetup{proc: manyFDsTree(t, 1500), flags: []string{"--max-result-mib", "64", "--query-timeout", "30s"}})
+
+		// fds has 1,537 rows, so this cross join has 3.6 billion.
+		wantMariadbError(t, srv.mariadb(anyUser, "SELECT * FROM fds a, fds b, fds c"), 1104)
+		srv.wantServing(t, anyUser)
+		for _, query := range []string{
+			"SELECT REPEAT('x', 2000000000)",
+			"SELECT LPAD('', 2e9, 'x')",
+			"SELECT RPAD('', 2e9, 'x')",
+			"SELECT SPACE(2e9)",
+			"SELECT REPEAT(REPEAT('x', 1e6), 1e4)",
+			"SELECT CONCAT(REPEAT('a', 30000000), REPEAT('b', 30000000), REPEAT('c', 30000000))",
+		} {
+			wantMariadbError(t, srv.mariadb(anyUser, query), 1301)
+		}
+		srv.wantServing(t, anyUser)
+
+		// group_concat_max_len bounds the value: 1,024 bytes by default.
+		rows := wantRows(t, srv.mariadb(anyUser, "SELECT LENGTH(GROUP_CONCAT(a.path)) FROM fds a, fds b WHERE b.pid = 1"))
+		if len(rows) != 1 || rows[0][0] != "1024" {
+			t.Errorf("LENGTH(GROUP_CONCAT(a.path)) over 2.3 million rows = %q, want 1024", rows)
+		}
+		wantMariadbError(t, srv.mariadb(anyUser, "SET SESSION group_concat_max_len = 4294967295"), 1105)
+
+		// mariadb sends up to --max-allowed-packet; the server accepts 4 MiB.
+		for _, size := range []int{16 << 20, 64 << 20} {
+			query := "SELECT LENGTH('" + strings.Repeat("x", size) + "')"
+			wantMariadbError(t, srv.mariadbInput(anyUser, query, "--max-allowed-packet=1G"), 1153)
+		}
+		srv.wantServing(t, anyUser)
+
+		status, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", srv.cmd.Process.Pid))
+		if err != nil {
+			t.Fatal(err)
+		}
+		peak := statusKiB(t, string(status), "VmHWM")
+		t.Logf("peak resident memory of procsql serve: %d MiB", peak>>10)
+		if peak > 1<<20 {
+			t.Errorf("procsql serve peaked at %d MiB resident, want under 1024 MiB", peak>>10)
+		}
+	})
+
 	t.Run("public_address", func(t *testing.T) {
 		// The namespaces' network has only lo, so a server that wrongly
 		// listens on every interface cannot be reached from outside.
@@ -810,6 +860,61 @@ func (srv *testServer) mariadb(login clientLogin, query string, options ...strin
 	cmd.Stderr = &stderr
 	err := cmd.Run()
 	return mariadbResult{query: query, stdout: stdout.String(), stderr: stderr.String(), err: err, timedOut: ctx.Err() != nil}
+}
+
+// mariadbInput runs mariadb with input on its standard input, for
+// statements too long for a command-line argument. It never fails the
+// test.
+func (srv *testServer) mariadbInput(login clientLogin, input string, options ...string) mariadbResult {
+	args := []string{"--no-defaults", "--host", "127.0.0.1", "--port", strconv.Itoa(srv.port), "--user", login.user, "--batch", "--connect-timeout=10"}
+	args = append(append(args, options...), "procsql")
+	ctx, cancel := context.WithTimeout(context.Background(), clientBound)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "mariadb", args...)
+	cmd.Env = slices.Clone(plainEnv)
+	cmd.Stdin = strings.NewReader(input)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout = &stdout
+	cmd.Stderr = &stderr
+	err := cmd.Run()
+	return mariadbResult{query: input[:min(len(input), 60)] + "...", stdout: stdout.String(), stderr: stderr.String(), err: err, timedOut: ctx.Err() != nil}
+}
+
+// manyFDsTree returns a copy of cleanTree in which process 1 has extra more
+// descriptors, so that joins of fds with itself are as large as on a busy
+// host.
+func manyFDsTree(t *testing.T, extra int) string {
+	t.Helper()
+	dir := t.TempDir()
+	if err := os.CopyFS(dir, os.DirFS(cleanTree)); err != nil {
+		t.Fatal(err)
+	}
+	for i := range extra {
+		target := fmt.Sprintf("/var/lib/procsql-test/evidence-file-%06d.log", i)
+		if err := os.WriteFile(filepath.Join(dir, "1", "fd", strconv.Itoa(100+i)), []byte(target), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+// statusKiB returns the value in KiB of field in the text of a
+// /proc/<pid>/status file.
+func statusKiB(t *testing.T, status, field string) int64 {
+	t.Helper()
+	for _, line := range strings.Split(status, "\n") {
+		value, found := strings.CutPrefix(line, field+":")
+		if !found {
+			continue
+		}
+		kib, err := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(value), "kB")), 10, 64)
+		if err != nil {
+			t.Fatalf("%s line %q: %v", field, line, err)
+		}
+		return kib
+	}
+	t.Fatalf("no %s line in /proc status:\n%s", field, status)
+	return 0
 }
 
 // startMariadb runs mariadb in a goroutine and sends its result on the
