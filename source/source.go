@@ -65,18 +65,30 @@ type FileStat struct {
 type Digest struct {
 	SHA256 string // lower-case hex
 	Size   int64  // bytes
+	// SizeUnknown is set by sources that know the digest but not the
+	// size, such as a collector's hash list; Size is then 0.
+	SizeUnknown bool
 }
 
 // Description identifies a source for the system table and for messages.
 type Description struct {
-	Kind         string // "live" for a procfs mount, "tree" for a copied directory, "snapshot"
-	Location     string // the procfs root directory or the snapshot file
+	// Kind is "live" for a procfs mount, "tree" for a copied directory,
+	// "snapshot", or the collector format of an imported collection:
+	// "uac" or "catscale".
+	Kind         string
+	Location     string // the procfs root directory, snapshot file or collection
 	Architecture string // machine name as uname reports it; "" when unknown
 	ByteOrder    binary.ByteOrder
-	ReadTime     time.Time // when the source was opened; the capture start for a snapshot
-	// The fields below are known for snapshots only.
+	ReadTime     time.Time // when the source was opened; the capture start for a snapshot or collection
+	// The fields below are known for snapshots and collections only.
 	CaptureEnd time.Time
-	Collector  string // the program and version that captured the data
+	Collector  string // the program and version that captured the data, such as "UAC 3.3.0"
+	// Lossy lists, one sentence each, what a collector changed or dropped
+	// on its way from /proc, naming the columns affected.
+	Lossy []string
+	// Problems lists integrity findings about a collection, such as a
+	// file that does not match the collector's own hash list.
+	Problems []string
 }
 
 // ErrNotCollected is wrapped by the error for a file that a copied tree or a

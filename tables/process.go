@@ -34,7 +34,10 @@ type Process struct {
 	dir string // "<pid>/", the prefix of every file name of the process
 
 	stat    lazy[procfile.Stat]
-	status  lazy[procfile.Status]
+	// statMissing is set when the source did not collect stat at all,
+	// which lets a few columns fall back to status (see statOrStatus).
+	statMissing bool
+	status      lazy[procfile.Status]
 	argv    lazy[cmdline]
 	exe     lazy[string]
 	nlink   lazy[uint64]
@@ -81,6 +84,7 @@ func (p *Process) parseStat(data []byte, err error) (procfile.Stat, bool) {
 			return st, true
 		}
 	}
+	p.statMissing = errors.Is(err, source.ErrNotCollected)
 	p.r.recordFailure(p.name("stat"), err)
 	return procfile.Stat{}, false
 }

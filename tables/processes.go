@@ -3,6 +3,7 @@ package tables
 import (
 	"github.com/dolthub/go-mysql-server/sql/types"
 	"github.com/procsql/procsql/procfile"
+	"strings"
 )
 
 // processes has one row per process, from /proc/<pid>/stat, status, cmdline,
@@ -20,9 +21,9 @@ func init() {
 
 var processColumns = []column[*Process]{
 	{Column{"pid", types.Int32, "process id"}, func(p *Process) any { return int32(p.PID) }},
-	{Column{"ppid", types.Int32, "parent process id (stat)"}, statValue(func(s procfile.Stat) any { return int32(s.PPID) })},
-	{Column{"name", types.LongText, "command name, comm (stat), at most 15 bytes for most processes"}, statValue(func(s procfile.Stat) any { return s.Comm })},
-	{Column{"state", types.LongText, "state letter (stat): R, S, D, Z, T, t, I ..."}, statValue(func(s procfile.Stat) any { return s.State })},
+	{Column{"ppid", types.Int32, "parent process id (stat)"}, statOrStatus(func(s procfile.Stat) any { return int32(s.PPID) }, statusPPID)},
+	{Column{"name", types.LongText, "command name, comm (stat), at most 15 bytes for most processes"}, statOrStatus(func(s procfile.Stat) any { return s.Comm }, statusName)},
+	{Column{"state", types.LongText, "state letter (stat): R, S, D, Z, T, t, I ..."}, statOrStatus(func(s procfile.Stat) any { return s.State }, statusState)},
 	{Column{"exe", types.LongText, "executable path from the exe link, without the \" (deleted)\" marker"}, func(p *Process) any {
 		path, _, ok := p.ExePath()
 		return orNull(path, ok)
@@ -37,7 +38,7 @@ var processColumns = []column[*Process]{
 	}},
 	{Column{"exe_size", types.Int64, "size of the executable in bytes, read through the exe link"}, func(p *Process) any {
 		d, ok := p.ExeDigest()
-		return orNull(d.Size, ok)
+		return orNull(d.Size, ok && !d.SizeUnknown)
 	}},
 	{Column{"cmdline", types.LongText, "argv joined by spaces"}, func(p *Process) any {
 		c, ok := p.Cmdline()
@@ -84,7 +85,7 @@ var processColumns = []column[*Process]{
 		}
 		return orNull(p.r.startTime(st.StartTime))
 	}},
-	{Column{"threads", types.Int64, "number of threads (stat)"}, statValue(func(s procfile.Stat) any { return s.NumThreads })},
+	{Column{"threads", types.Int64, "number of threads (stat)"}, statOrStatus(func(s procfile.Stat) any { return s.NumThreads }, statusThreads)},
 	{Column{"nice", types.Int64, "nice value, -20 to 19 (stat)"}, statValue(func(s procfile.Stat) any { return s.Nice })},
 	{Column{"rss_bytes", types.Int64, "resident set size in bytes (status VmRSS); NULL for kernel threads and zombies"}, statusBytes("VmRSS")},
 	{Column{"vsize_bytes", types.Uint64, "virtual memory size in bytes (stat); NULL for kernel threads and zombies, which have no address space"}, statValue(func(s procfile.Stat) any {
@@ -116,7 +117,63 @@ var processColumns = []column[*Process]{
 	{Column{"pid_ns", types.Uint64, "pid namespace inode (ns/pid link)"}, namespaceValue("pid")},
 	{Column{"net_ns", types.Uint64, "network namespace inode (ns/net link)"}, namespaceValue("net")},
 	{Column{"mnt_ns", types.Uint64, "mount namespace inode (ns/mnt link)"}, namespaceValue("mnt")},
-	{Column{"kernel_thread", types.Boolean, "1 for kernel threads (PF_KTHREAD in the stat flags)"}, statValue(func(s procfile.Stat) any { return boolValue(s.KernelThread()) })},
+	{Column{"kernel_thread", types.Boolean, "1 for kernel threads (PF_KTHREAD in the stat flags)"}, statOrStatus(func(s procfile.Stat) any { return boolValue(s.KernelThread()) }, statusKthread)},
+}
+
+// statOrStatus returns a column read from stat or, when the source did not
+// collect stat at all, from status. A CatScale collection keeps status only.
+// Only fields that status repeats use it; a denied or malformed stat still
+// gives NULL.
+func statOrStatus(get func(procfile.Stat) any, fromStatus func(procfile.Status) any) func(*Process) any {
+	return func(p *Process) any {
+		if st, ok := p.Stat(); ok {
+			return get(st)
+		}
+		if !p.statMissing {
+			return nil
+		}
+		st, ok := p.Status()
+		if !ok {
+			return nil
+		}
+		return fromStatus(st)
+	}
+}
+
+func statusPPID(st procfile.Status) any {
+	v, ok := st.Uint("PPid")
+	return orNull(int32(v), ok)
+}
+
+func statusThreads(st procfile.Status) any {
+	v, ok := st.Uint("Threads")
+	return orNull(int64(v), ok)
+}
+
+// statusState returns the letter of "State:	S (sleeping)".
+func statusState(st procfile.Status) any {
+	v, ok := st.Value("State")
+	letter, _, _ := strings.Cut(v, " ")
+	return orNull(letter, ok && letter != "")
+}
+
+// statusKthread reads "Kthread:", which kernels from 6.10 print; older
+// ones leave the column NULL.
+func statusKthread(st procfile.Status) any {
+	v, ok := st.Value("Kthread")
+	if !ok || (v != "0" && v != "1") {
+		return nil
+	}
+	return boolValue(v == "1")
+}
+
+// statusName returns comm from "Name:", unescaped.
+func statusName(st procfile.Status) any {
+	v, ok := st.Value("Name")
+	if !ok {
+		return nil
+	}
+	return procfile.UnescapeStatusName(v)
 }
 
 func statValue(get func(procfile.Stat) any) func(*Process) any {

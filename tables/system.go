@@ -30,18 +30,25 @@ func init() {
 				n, err := parseInt(text)
 				return orNull(n, err == nil)
 			}},
-			{Column{"source", types.LongText, "live, tree or snapshot"}, func(r *Reader) any { return r.Src.Describe().Kind }},
-			{Column{"location", types.LongText, "the procfs root or snapshot file read"}, func(r *Reader) any { return r.Src.Describe().Location }},
-			{Column{"read_time", types.DatetimeMaxPrecision, "when the source was opened, in UTC; the capture start for a snapshot"}, func(r *Reader) any {
-				return r.Src.Describe().ReadTime.UTC().Truncate(time.Microsecond)
+			{Column{"source", types.LongText, "live, tree, snapshot, or the collector format of an imported collection: uac or catscale"}, func(r *Reader) any { return r.Src.Describe().Kind }},
+			{Column{"location", types.LongText, "the procfs root, snapshot file or collection read"}, func(r *Reader) any { return r.Src.Describe().Location }},
+			{Column{"read_time", types.DatetimeMaxPrecision, "when the source was opened, in UTC; the capture start for a snapshot or collection, NULL when a collection does not record it"}, func(r *Reader) any {
+				at := r.Src.Describe().ReadTime
+				return orNull(at.UTC().Truncate(time.Microsecond), !at.IsZero())
 			}},
-			{Column{"capture_end", types.DatetimeMaxPrecision, "when a snapshot's capture finished reading, in UTC; NULL for live sources"}, func(r *Reader) any {
+			{Column{"capture_end", types.DatetimeMaxPrecision, "when a snapshot's or collection's capture finished, in UTC; NULL for live sources"}, func(r *Reader) any {
 				end := r.Src.Describe().CaptureEnd
 				return orNull(end.UTC().Truncate(time.Microsecond), !end.IsZero())
 			}},
-			{Column{"collector", types.LongText, "program and version that captured a snapshot; NULL for live sources"}, func(r *Reader) any {
+			{Column{"collector", types.LongText, "program and version that captured a snapshot or collection, such as UAC 3.3.0; NULL for live sources"}, func(r *Reader) any {
 				c := r.Src.Describe().Collector
 				return orNull(c, c != "")
+			}},
+			{Column{"lossy", types.JSON, "what the collector changed or dropped, naming the columns affected, as a JSON array of sentences; empty for procsql's own sources"}, func(r *Reader) any {
+				return jsonArray(r.Src.Describe().Lossy)
+			}},
+			{Column{"problems", types.JSON, "integrity problems found when the collection was opened, such as files that do not match the collector's hash list, as a JSON array; empty when none"}, func(r *Reader) any {
+				return jsonArray(r.Src.Describe().Problems)
 			}},
 		},
 		items: func(r *Reader, f Filter, emit func(*Reader) error) error { return emit(r) },
