@@ -12,7 +12,6 @@ import (
 	"github.com/dolthub/go-mysql-server/sql"
 
 	"github.com/procsql/procsql/queries"
-	"github.com/procsql/procsql/source"
 	"github.com/procsql/procsql/tables"
 )
 
@@ -36,14 +35,14 @@ var (
 	_ sql.EventDatabase           = (*database)(nil)
 )
 
-func newDatabase(src source.Source, hunts []queries.Hunt) (*database, error) {
+func newDatabase(sources []*hostSource, hunts []queries.Hunt) (*database, error) {
 	views, err := huntViews(hunts)
 	if err != nil {
 		return nil, err
 	}
 	db := &database{tables: map[string]sql.Table{}, views: views}
 	for _, t := range tables.All() {
-		db.tables[t.Name()] = newTable(t, src)
+		db.tables[t.Name()] = newTable(t, sources)
 		db.names = append(db.names, t.Name())
 	}
 	db.tables[HuntsTable] = &huntsTable{hunts: hunts}

@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"sync"
+	"time"
 
 	sqle "github.com/dolthub/go-mysql-server"
 	"github.com/dolthub/go-mysql-server/sql"
@@ -14,13 +16,14 @@ import (
 
 	"github.com/procsql/procsql/queries"
 	"github.com/procsql/procsql/source"
-	"github.com/procsql/procsql/tables"
 )
 
-// Engine runs SQL over the tables of one source.
+// Engine runs SQL over the tables of one or more sources, such as the
+// snapshots of several hosts. Every table read from a source ends with the
+// host and captured_at columns, and holds the rows of every source.
 type Engine struct {
-	src source.Source
-	sql *sqle.Engine
+	sources []*hostSource
+	sql     *sqle.Engine
 }
 
 // Option changes how New builds an Engine.
@@ -37,26 +40,59 @@ func WithHunts(hunts []queries.Hunt) Option {
 }
 
 // New returns an Engine over src. The engine is read-only: statements that
-// would change data fail with an error. It fails only when two hunts share
-// an id.
+// would change data fail with an error. It fails when src is nil or two
+// hunts share an id.
 func New(src source.Source, opts ...Option) (*Engine, error) {
+	return NewMulti([]source.Source{src}, opts...)
+}
+
+// NewMulti returns an Engine over several sources, whose rows every table
+// holds together, in the order of srcs. It reads each source's host name
+// to label its rows (see labelSources) and otherwise reads nothing until a
+// statement needs it. It fails when srcs is empty or two hunts share an id.
+func NewMulti(srcs []source.Source, opts ...Option) (*Engine, error) {
 	var o options
 	for _, opt := range opts {
 		opt(&o)
+	}
+	sources, err := newHostSources(srcs, time.Now())
+	if err != nil {
+		return nil, err
 	}
 	// go-mysql-server logs through the global logrus logger. procsql returns
 	// every query error to its caller, so the library's own lines would only
 	// repeat them on stderr.
 	logrus.SetOutput(io.Discard)
-	db, err := newDatabase(src, o.hunts)
+	db, err := newDatabase(sources, o.hunts)
 	if err != nil {
 		return nil, err
 	}
 	e := sqle.NewDefault(&provider{db: db})
 	e.ReadOnly.Store(true)
-	e.Analyzer.Catalog.StatsProvider = statsProvider{}
+	e.Analyzer.Catalog.StatsProvider = statsProvider{sources: len(sources)}
 	addPushConditionsRule(e.Analyzer)
-	return &Engine{src: src, sql: e}, nil
+	return &Engine{sources: sources, sql: e}, nil
+}
+
+// Hosts returns the host label of each source, in load order: the values
+// of the host column.
+func (e *Engine) Hosts() []string {
+	hosts := make([]string, len(e.sources))
+	for i, s := range e.sources {
+		hosts[i] = s.host
+	}
+	return hosts
+}
+
+// Live reports whether a source is a procfs mount, which changes between
+// statements, rather than a capture or a copied tree, which does not.
+func (e *Engine) Live() bool {
+	for _, s := range e.sources {
+		if s.live {
+			return true
+		}
+	}
+	return false
 }
 
 // Result is the complete outcome of one statement.
@@ -67,18 +103,6 @@ type Result struct {
 	Types    []sql.Type
 	Rows     []sql.Row
 	Warnings []string // read failures and notes about the data, one line each
-}
-
-type readerKey struct{}
-
-// readerFrom returns the query's Reader. A context not made by Engine.Query
-// gets a fresh Reader over src, so its reads are consistent within each table
-// scan only.
-func readerFrom(ctx context.Context, src source.Source) *tables.Reader {
-	if r, ok := ctx.Value(readerKey{}).(*tables.Reader); ok {
-		return r
-	}
-	return tables.NewReader(source.NewCache(src))
 }
 
 // NewSession returns a context for a sequence of statements on this engine,
@@ -92,34 +116,50 @@ func (e *Engine) NewSession(ctx context.Context) *sql.Context {
 
 type sharedReadsKey struct{}
 
-// sharedReads is the cache that ShareReads stores in a context, with the
-// engine whose source it reads.
+// sharedReads is the set of caches that ShareReads stores in a context,
+// one per source of engine, each made when a statement first reads its
+// source.
 type sharedReads struct {
 	engine *Engine
-	cache  *source.Cache
+	mu     sync.Mutex
+	caches []*source.Cache
+}
+
+// cache returns the cache of source i, making it on first use.
+func (s *sharedReads) cache(i int) *source.Cache {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.caches[i] == nil {
+		s.caches[i] = source.NewCache(s.engine.sources[i].src)
+	}
+	return s.caches[i]
 }
 
 // ShareReads returns a context under which the statements that Query runs
-// on this engine read through one cache of the source. Each /proc file is
+// on this engine read through one cache per source. Each /proc file is
 // then read at most once for all of them, and they all see the same version
-// of it, as the tables of one statement do. The cache keeps what it read for
-// as long as the context is in use, so use it for a batch of statements,
+// of it, as the tables of one statement do. The caches keep what they read
+// for as long as the context is in use, so use it for a batch of statements,
 // such as the hunts of one procsql hunt run, not for a long session.
 func (e *Engine) ShareReads(ctx context.Context) context.Context {
-	return context.WithValue(ctx, sharedReadsKey{}, &sharedReads{engine: e, cache: source.NewCache(e.src)})
+	return context.WithValue(ctx, sharedReadsKey{}, &sharedReads{engine: e, caches: make([]*source.Cache, len(e.sources))})
 }
 
-// statementCache returns the cache a statement run under ctx reads through:
-// the one of ShareReads, or a new one.
-func (e *Engine) statementCache(ctx context.Context) *source.Cache {
+// newStatement returns the state of one statement run under ctx, which
+// reads through the caches of ShareReads when ctx has them, and through new
+// caches otherwise.
+func (e *Engine) newStatement(ctx context.Context) *statement {
+	open := func(i int) source.Source { return source.NewCache(e.sources[i].src) }
 	if shared, ok := ctx.Value(sharedReadsKey{}).(*sharedReads); ok && shared.engine == e {
-		return shared.cache
+		// The Tracker makes damaged data fail only the statement that
+		// read it, even when statements share a cache.
+		open = func(i int) source.Source { return source.Track(shared.cache(i)) }
 	}
-	return source.NewCache(e.src)
+	return newStatement(e.sources, open)
 }
 
 // Query runs one statement in session and reads all of its rows. Each call
-// reads through a fresh cache of the source, or through the cache of
+// reads through fresh caches of the sources, or through the caches of
 // ShareReads when session was made from its context, so every table in the
 // statement reads the same version of each /proc file.
 func (e *Engine) Query(session *sql.Context, query string) (*Result, error) {
@@ -128,10 +168,8 @@ func (e *Engine) Query(session *sql.Context, query string) (*Result, error) {
 	if query == "" {
 		return nil, errors.New("empty query: give one SQL statement, for example SELECT * FROM processes")
 	}
-	// The Tracker makes damaged data fail only the statement that read it,
-	// even when statements share the cache of ShareReads.
-	reader := tables.NewReader(source.Track(e.statementCache(session)))
-	base := context.WithValue(session, readerKey{}, reader)
+	st := e.newStatement(session)
+	base := context.WithValue(session, statementKey{}, st)
 	ctx := session.WithContext(base)
 	ctx = ctx.WithQuery(query)
 	if err := checkReadOnly(ctx, query); err != nil {
@@ -159,7 +197,7 @@ func (e *Engine) Query(session *sql.Context, query string) (*Result, error) {
 		if err := iter.Close(ctx); err != nil {
 			return nil, explain(err)
 		}
-		e.addWarnings(session, res, reader)
+		e.addWarnings(session, res, st)
 		return res, nil
 	}
 	for _, col := range schema {
@@ -181,14 +219,14 @@ func (e *Engine) Query(session *sql.Context, query string) (*Result, error) {
 	if err := iter.Close(ctx); err != nil {
 		return nil, explain(err)
 	}
-	e.addWarnings(session, res, reader)
+	e.addWarnings(session, res, st)
 	return res, nil
 }
 
 // addWarnings copies the query's read failures to the result and to the
 // session, where SHOW WARNINGS finds them.
-func (e *Engine) addWarnings(session *sql.Context, res *Result, reader *tables.Reader) {
-	res.Warnings = reader.Warnings()
+func (e *Engine) addWarnings(session *sql.Context, res *Result, st *statement) {
+	res.Warnings = st.warnings()
 	for _, w := range res.Warnings {
 		session.Session.Warn(&sql.Warning{Level: "Warning", Code: 1105, Message: w})
 	}

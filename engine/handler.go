@@ -14,14 +14,11 @@ import (
 	"github.com/dolthub/vitess/go/sqltypes"
 	querypb "github.com/dolthub/vitess/go/vt/proto/query"
 	"github.com/dolthub/vitess/go/vt/sqlparser"
-
-	"github.com/procsql/procsql/source"
-	"github.com/procsql/procsql/tables"
 )
 
 // handler wraps go-mysql-server's connection handler. Every statement a
 // client sends passes the read-only check first, and runs with its own
-// consistent read of the source, the server's time limit and row limit.
+// consistent read of the sources, the server's time limit and row limit.
 // Errors that vitess sends itself, such as an unsupported command (1047) or
 // a failed write to a client, never reach this handler; logVitess logs
 // them.
@@ -236,7 +233,7 @@ func connectionID(expr sqlparser.Expr) (uint32, error) {
 	return 0, fmt.Errorf("KILL QUERY takes a connection id, a whole number as SHOW PROCESSLIST lists it, got %s", sqlparser.String(expr))
 }
 
-// run executes one statement through exec with a fresh Reader, the time
+// run executes one statement through exec with fresh source reads, the time
 // limit and the row limit. It holds the results until the statement ends:
 // the MySQL protocol has no way to report an error after rows were sent
 // except closing the connection, and a query over a limit must leave the
@@ -255,8 +252,8 @@ func (h *handler) run(ctx context.Context, c *mysql.Conn, query string, params [
 		ctx, cancelTimeout = context.WithTimeout(ctx, timeout)
 		defer cancelTimeout()
 	}
-	reader := tables.NewReader(source.NewCache(h.srv.eng.src))
-	ctx = context.WithValue(ctx, readerKey{}, reader)
+	st := h.srv.eng.newStatement(ctx)
+	ctx = context.WithValue(ctx, statementKey{}, st)
 	ctx = withMaxValueBytes(ctx, h.srv.maxValueBytes)
 	var running *runningStatement
 	if h.srv.memory != nil {
@@ -296,7 +293,7 @@ func (h *handler) run(ctx context.Context, c *mysql.Conn, query string, params [
 		h.logError(c, query, err, params...)
 		return err
 	}
-	h.addWarnings(c, reader)
+	h.addWarnings(c, st)
 	if running != nil {
 		h.srv.memory.markSending(running)
 	}
@@ -340,13 +337,13 @@ func (h *handler) watchClient(c *mysql.Conn, cancel context.CancelCauseFunc) fun
 
 // addWarnings copies the query's read failures to the session, where the
 // warning count of the result and SHOW WARNINGS find them.
-func (h *handler) addWarnings(c *mysql.Conn, reader *tables.Reader) {
+func (h *handler) addWarnings(c *mysql.Conn, st *statement) {
 	v, ok := h.srv.sessions.Load(c.ConnectionID)
 	if !ok {
 		return
 	}
 	sess := v.(sql.Session)
-	for _, w := range reader.Warnings() {
+	for _, w := range st.warnings() {
 		sess.Warn(&sql.Warning{Level: "Warning", Code: mysql.ERUnknownError, Message: w})
 	}
 }

@@ -4,18 +4,21 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+	"strings"
 
 	"github.com/dolthub/go-mysql-server/sql"
 	"github.com/procsql/procsql/tables"
 )
 
-// keyIndex is a virtual index on a key column (pid or inode). It stores
-// nothing: a lookup turns the requested point values into a tables.Filter,
-// and any other range falls back to a full scan.
+// keyIndex is a virtual index on a key column (pid or inode), or on a key
+// column and host when hostType is set. It stores nothing: a lookup turns
+// the requested point values into a tables.Filter for each source whose
+// host the lookup names, and any other range falls back to a full scan.
 type keyIndex struct {
-	table  string
-	column string
-	typ    sql.Type
+	table    string
+	column   string
+	typ      sql.Type
+	hostType sql.Type // type of the host column; nil for an index on the key alone
 }
 
 var (
@@ -30,23 +33,48 @@ func (i *keyIndex) Order() sql.IndexOrder { return sql.IndexOrderNone }
 // Reversible implements sql.OrderedIndex.
 func (i *keyIndex) Reversible() bool { return false }
 
-func (i *keyIndex) ID() string            { return i.column }
-func (i *keyIndex) Database() string      { return DatabaseName }
-func (i *keyIndex) Table() string         { return i.table }
-func (i *keyIndex) Expressions() []string { return []string{i.table + "." + i.column} }
-func (i *keyIndex) IsUnique() bool        { return false }
-func (i *keyIndex) IsSpatial() bool       { return false }
-func (i *keyIndex) IsFullText() bool      { return false }
-func (i *keyIndex) IsVector() bool        { return false }
-func (i *keyIndex) Comment() string       { return "reads only the rows with the given " + i.column }
-func (i *keyIndex) IndexType() string     { return "HASH" }
-func (i *keyIndex) IsGenerated() bool     { return false }
+// ID implements sql.Index: the key column, followed by _host for the index
+// on key and host.
+func (i *keyIndex) ID() string {
+	if i.hostType != nil {
+		return i.column + "_" + HostColumn
+	}
+	return i.column
+}
+
+func (i *keyIndex) Database() string { return DatabaseName }
+func (i *keyIndex) Table() string    { return i.table }
+
+func (i *keyIndex) Expressions() []string {
+	if i.hostType != nil {
+		return []string{i.table + "." + i.column, i.table + "." + HostColumn}
+	}
+	return []string{i.table + "." + i.column}
+}
+
+func (i *keyIndex) IsUnique() bool    { return false }
+func (i *keyIndex) IsSpatial() bool   { return false }
+func (i *keyIndex) IsFullText() bool  { return false }
+func (i *keyIndex) IsVector() bool    { return false }
+func (i *keyIndex) IndexType() string { return "HASH" }
+func (i *keyIndex) IsGenerated() bool { return false }
 func (i *keyIndex) PrefixLengths() []uint16 {
 	return nil
 }
 
+func (i *keyIndex) Comment() string {
+	if i.hostType != nil {
+		return "reads only the rows with the given " + i.column + " on the given host"
+	}
+	return "reads only the rows with the given " + i.column
+}
+
 func (i *keyIndex) ColumnExpressionTypes() []sql.ColumnExpressionType {
-	return []sql.ColumnExpressionType{{Expression: i.table + "." + i.column, Type: i.typ}}
+	types := []sql.ColumnExpressionType{{Expression: i.table + "." + i.column, Type: i.typ}}
+	if i.hostType != nil {
+		types = append(types, sql.ColumnExpressionType{Expression: i.table + "." + HostColumn, Type: i.hostType})
+	}
+	return types
 }
 
 // CanSupport implements sql.Index. Every range is accepted: points narrow the
@@ -67,20 +95,32 @@ type lookupPlan struct {
 	none bool
 }
 
-// plan converts the lookup's ranges into a tables.Filter. Point values
-// become a pid or inode list; any other range reads everything, and the
-// ranges then decide which rows are returned.
-func (i *keyIndex) plan(lookup sql.IndexLookup, keyNotNull bool) (lookupPlan, error) {
+// plan converts the lookup's ranges into a tables.Filter for the source
+// labelled host. Ranges whose host column excludes host are dropped, and
+// when none is left the plan reads nothing. Point values become a pid or
+// inode list; any other range reads everything, and the ranges then decide
+// which rows are returned.
+func (i *keyIndex) plan(lookup sql.IndexLookup, keyNotNull bool, host string) (lookupPlan, error) {
 	ranges, ok := lookup.Ranges.(sql.MySQLRangeCollection)
 	if !ok {
 		return lookupPlan{}, fmt.Errorf("lookup on %s.%s: unsupported range type %T", i.table, i.column, lookup.Ranges)
 	}
+	columns := len(i.Expressions())
 	p := lookupPlan{}
 	var values []uint64
 	points, nullOnly := true, true
 	for _, r := range ranges {
-		if len(r) != 1 {
-			return lookupPlan{}, fmt.Errorf("lookup on %s.%s: %d columns in a range of a one-column index", i.table, i.column, len(r))
+		if len(r) != columns {
+			return lookupPlan{}, fmt.Errorf("lookup on %s: %d columns in a range of a %d-column index", strings.Join(i.Expressions(), ", "), len(r), columns)
+		}
+		if columns == 2 {
+			in, err := rangeHolds(r[1], host, i.hostType)
+			if err != nil {
+				return lookupPlan{}, fmt.Errorf("lookup on %s.%s: %w", i.table, HostColumn, err)
+			}
+			if !in {
+				continue
+			}
 		}
 		p.ranges = append(p.ranges, r[0])
 		if isNullPoint(r[0]) && keyNotNull {
@@ -100,6 +140,8 @@ func (i *keyIndex) plan(lookup sql.IndexLookup, keyNotNull bool) (lookupPlan, er
 		}
 	}
 	switch {
+	case p.ranges == nil:
+		p.none = true
 	case nullOnly && keyNotNull, points && len(values) == 0 && keyNotNull:
 		p.none = true
 	case points:
@@ -147,20 +189,23 @@ func isNullPoint(r sql.MySQLRangeColumnExpr) bool {
 
 // contains reports whether the key value v falls in one of the ranges.
 func (p lookupPlan) contains(v any, typ sql.Type) (bool, error) {
+	for _, r := range p.ranges {
+		in, err := rangeHolds(r, v, typ)
+		if err != nil || in {
+			return in, err
+		}
+	}
+	return false, nil
+}
+
+// rangeHolds reports whether the value v of a column of type typ falls in
+// r.
+func rangeHolds(r sql.MySQLRangeColumnExpr, v any, typ sql.Type) (bool, error) {
 	point := sql.MySQLRangeColumnExpr{LowerBound: sql.BelowNull{}, UpperBound: sql.AboveNull{}, Typ: typ}
 	if v != nil {
 		point = sql.MySQLRangeColumnExpr{LowerBound: sql.Below{Key: v}, UpperBound: sql.Above{Key: v}, Typ: typ}
 	}
-	for _, r := range p.ranges {
-		in, err := point.IsSubsetOf(r)
-		if err != nil {
-			return false, err
-		}
-		if in {
-			return true, nil
-		}
-	}
-	return false, nil
+	return point.IsSubsetOf(r)
 }
 
 // pointValue returns the value of a range that holds exactly one non-NULL

@@ -15,7 +15,7 @@ func TestPlanNullKeyReadsNothing(t *testing.T) {
 	nullPoint := sql.MySQLRangeColumnExpr{LowerBound: sql.Below{Key: nil}, UpperBound: sql.Above{Key: nil}, Typ: types.Uint64}
 	point := sql.MySQLRangeColumnExpr{LowerBound: sql.Below{Key: uint64(42)}, UpperBound: sql.Above{Key: uint64(42)}, Typ: types.Uint64}
 
-	plan, err := idx.plan(sql.IndexLookup{Ranges: sql.MySQLRangeCollection{{nullPoint}}}, true)
+	plan, err := idx.plan(sql.IndexLookup{Ranges: sql.MySQLRangeCollection{{nullPoint}}}, true, "web1")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -23,7 +23,7 @@ func TestPlanNullKeyReadsNothing(t *testing.T) {
 		t.Errorf("NULL key on a NOT NULL column: none = false, filter %+v; want a lookup that reads nothing", plan.filter)
 	}
 
-	plan, err = idx.plan(sql.IndexLookup{Ranges: sql.MySQLRangeCollection{{nullPoint}, {point}}}, true)
+	plan, err = idx.plan(sql.IndexLookup{Ranges: sql.MySQLRangeCollection{{nullPoint}, {point}}}, true, "web1")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/dolthub/go-mysql-server/sql/types"
 
@@ -202,6 +203,27 @@ func TestLiveTables(t *testing.T) {
 		equal(t, "kernel_release present", row[2], true)
 		equal(t, "boot_time in the past", row[3], true)
 		equal(t, "architecture", row[4], unameMachine())
+	})
+
+	t.Run("host columns", func(t *testing.T) {
+		db := db.in(t)
+		hostname, err := os.ReadFile("/proc/sys/kernel/hostname")
+		if err != nil {
+			t.Fatal(err)
+		}
+		before := time.Now().UTC().Truncate(time.Microsecond)
+		row := db.one("SELECT DISTINCT p.host, p.captured_at, s.captured_at FROM processes p JOIN `system` s ON s.host = p.host")
+		after := time.Now().UTC()
+		equal(t, "host", row[0], strings.TrimSpace(string(hostname)))
+		at, ok := row[1].(time.Time)
+		if !ok || at.Before(before) || at.After(after) {
+			t.Errorf("captured_at = %v, want the statement's start, between %v and %v", row[1], before, after)
+		}
+		equal(t, "captured_at of system", row[2], row[1])
+		next := db.one("SELECT DISTINCT captured_at FROM processes")
+		if later, ok := next[0].(time.Time); !ok || !later.After(at) {
+			t.Errorf("captured_at of a later statement = %v, want after %v: the live /proc is read afresh by each statement", next[0], at)
+		}
 	})
 
 	t.Run("pid lookup plan", func(t *testing.T) {

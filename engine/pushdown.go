@@ -36,13 +36,13 @@ func addPushConditionsRule(a *analyzer.Analyzer) {
 	panic("engine: go-mysql-server's analyzer has no post-analyzer batch")
 }
 
-func pushConditions(_ *sql.Context, _ *analyzer.Analyzer, n sql.Node, _ *plan.Scope, _ analyzer.RuleSelector, _ *sql.QueryFlags) (sql.Node, transform.TreeIdentity, error) {
+func pushConditions(ctx *sql.Context, _ *analyzer.Analyzer, n sql.Node, _ *plan.Scope, _ analyzer.RuleSelector, _ *sql.QueryFlags) (sql.Node, transform.TreeIdentity, error) {
 	return transform.Node(n, func(node sql.Node) (sql.Node, transform.TreeIdentity, error) {
 		filter, ok := node.(*plan.Filter)
 		if !ok {
 			return node, transform.SameTree, nil
 		}
-		child, same := withConditions(filter.Child, filter.Expression)
+		child, same := withConditions(ctx, filter.Child, filter.Expression)
 		if same {
 			return node, transform.SameTree, nil
 		}
@@ -59,10 +59,10 @@ func pushConditions(_ *sql.Context, _ *analyzer.Analyzer, n sql.Node, _ *plan.Sc
 // on one, or either under a table alias. It returns node unchanged with
 // SameTree for any other node, for a table that already has conditions, and
 // when no conjunct can be pushed.
-func withConditions(node sql.Node, cond sql.Expression) (sql.Node, transform.TreeIdentity) {
+func withConditions(ctx *sql.Context, node sql.Node, cond sql.Expression) (sql.Node, transform.TreeIdentity) {
 	switch n := node.(type) {
 	case *plan.TableAlias:
-		child, same := withConditions(n.Child, cond)
+		child, same := withConditions(ctx, n.Child, cond)
 		if same {
 			return node, transform.SameTree
 		}
@@ -76,7 +76,7 @@ func withConditions(node sql.Node, cond sql.Expression) (sql.Node, transform.Tre
 		if !ok || t.conditions != nil {
 			return node, transform.SameTree
 		}
-		pushed := t.withConditions(conditionsFor(t, n.Id(), n.Columns(), cond))
+		pushed := t.withConditions(ctx, conditionsFor(t, n.Id(), n.Columns(), cond))
 		if pushed == nil {
 			return node, transform.SameTree
 		}
@@ -90,7 +90,7 @@ func withConditions(node sql.Node, cond sql.Expression) (sql.Node, transform.Tre
 		if !ok || t.conditions != nil {
 			return node, transform.SameTree
 		}
-		pushed := t.withConditions(conditionsFor(t, n.Id(), n.Columns(), cond))
+		pushed := t.withConditions(ctx, conditionsFor(t, n.Id(), n.Columns(), cond))
 		if pushed == nil {
 			return node, transform.SameTree
 		}

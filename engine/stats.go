@@ -32,17 +32,25 @@ var estimatedRows = map[string]uint64{
 // defaultEstimatedRows is assumed for a table missing from estimatedRows.
 const defaultEstimatedRows = 1000
 
-// statsProvider gives the planner estimatedRows. procsql keeps no
-// statistics: ANALYZE TABLE and histogram requests find none.
-type statsProvider struct{}
+// statsProvider gives the planner estimatedRows for each loaded source.
+// procsql keeps no statistics: ANALYZE TABLE and histogram requests find
+// none.
+type statsProvider struct {
+	sources int // loaded sources, whose rows every table except hunts holds
+}
 
 var _ sql.StatsProvider = statsProvider{}
 
-func (statsProvider) RowCount(_ *sql.Context, _ string, table sql.Table) (uint64, error) {
-	if n, ok := estimatedRows[strings.ToLower(table.Name())]; ok {
-		return n, nil
+func (p statsProvider) RowCount(_ *sql.Context, _ string, table sql.Table) (uint64, error) {
+	name := strings.ToLower(table.Name())
+	if name == HuntsTable {
+		return estimatedRows[name], nil
 	}
-	return defaultEstimatedRows, nil
+	n, ok := estimatedRows[name]
+	if !ok {
+		n = defaultEstimatedRows
+	}
+	return n * uint64(max(p.sources, 1)), nil
 }
 
 func (statsProvider) DataLength(_ *sql.Context, _ string, table sql.Table) (uint64, error) {

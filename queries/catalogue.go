@@ -6,8 +6,9 @@ import (
 )
 
 // Catalogue renders hunts as a Markdown document: a table of every hunt's
-// id, title, severity and techniques, then one section per hunt with its
-// description, triage, false positives and SQL. Hunts appear in the order
+// id, title, severity and techniques, how the hunts treat several hosts,
+// then one section per hunt with its description, triage, false positives
+// and SQL. Hunts appear in the order
 // given.
 func Catalogue(hunts []Hunt) string {
 	var b strings.Builder
@@ -23,6 +24,7 @@ func Catalogue(hunts []Hunt) string {
 	for _, h := range hunts {
 		fmt.Fprintf(&b, "| [%s](#%s) | %s | %s | %s |\n", h.ID, h.ID, tableCell(markdownText(h.Title)), h.Severity, strings.Join(h.Techniques, ", "))
 	}
+	b.WriteString("\n" + manyHostsSection)
 
 	for _, h := range hunts {
 		fmt.Fprintf(&b, "\n## %s\n\n", h.ID)
@@ -57,3 +59,29 @@ func markdownText(s string) string {
 func tableCell(s string) string {
 	return strings.ReplaceAll(s, "|", `\|`)
 }
+
+// manyHostsSection explains how the hunts behave on several sources and how
+// to write a hunt that keeps that behaviour.
+const manyHostsSection = "## Many hosts at once\n\n" +
+	"Every hunt returns `host` as its first column, and every join in a hunt\n" +
+	"matches `host` as well as `pid` or `inode`, as in\n" +
+	"`JOIN fds f ON f.pid = p.pid AND f.host = p.host`. procsql reads several\n" +
+	"snapshots at once when `--snapshot` is given more than once or names a\n" +
+	"directory of snapshots. Each hunt then returns, for each host, exactly the\n" +
+	"rows it returns on that host alone, and never pairs a process of one host\n" +
+	"with a file or socket of another. Rows are ordered by host first. `procsql hunt`\n" +
+	"counts the hits of each host after its summary line, and with\n" +
+	"`--format json` or `jsonl` each hit carries its `host`.\n\n" +
+	"Write your own hunts the same way: select `host`, and add\n" +
+	"`AND x.host = y.host` to every join and `host` to every `GROUP BY` and\n" +
+	"`PARTITION BY`. A join on `pid` or `inode` and `host` reads each key on\n" +
+	"the matching host only. Questions across hosts are ordinary queries, such\n" +
+	"as one deleted executable that runs on more than one host:\n\n" +
+	"```sql\n" +
+	"SELECT exe_sha256, COUNT(DISTINCT host) AS hosts,\n" +
+	"  GROUP_CONCAT(DISTINCT CONCAT(host, ':', pid, ' ', name) SEPARATOR ', ') AS processes\n" +
+	"FROM processes\n" +
+	"WHERE exe_deleted = 1 AND exe_sha256 IS NOT NULL\n" +
+	"GROUP BY exe_sha256\n" +
+	"HAVING COUNT(DISTINCT host) > 1\n" +
+	"```\n"

@@ -22,9 +22,9 @@
 
 -- The join reads processes a second time only for the pids that match, so
 -- only their executables are hashed.
-SELECT p.pid, p.ppid, p.name, p.exe, h.exe_sha256, h.exe_size, p.cmdline, p.uid, p.user, p.cwd, p.start_time
+SELECT p.host, p.pid, p.ppid, p.name, p.exe, h.exe_sha256, h.exe_size, p.cmdline, p.uid, p.user, p.cwd, p.start_time
 FROM processes p
-JOIN processes h ON h.pid = p.pid
+JOIN processes h ON h.pid = p.pid AND h.host = p.host
 WHERE p.exe_deleted = 1
   AND p.exe NOT LIKE '/memfd:%'
-ORDER BY p.pid
+ORDER BY p.host, p.pid

@@ -22,13 +22,13 @@
 -- up the process of each row that passes. The planner would otherwise look
 -- up the maps of every process, one pid at a time.
 SELECT /*+ JOIN_ORDER(m, p) LOOKUP_JOIN(m, p) */
-  m.pid, p.name, p.exe, m.path, m.inode,
+  m.host, m.pid, p.name, p.exe, m.path, m.inode,
   GROUP_CONCAT(DISTINCT m.perms ORDER BY m.perms SEPARATOR ', ') AS perms
 FROM maps m
-JOIN processes p ON p.pid = m.pid
+JOIN processes p ON p.pid = m.pid AND p.host = m.host
 WHERE m.deleted = 1
   AND m.kind = 'file'
   AND (SUBSTRING(m.perms, 3, 1) = 'x' OR REGEXP_LIKE(m.path, '[.]so([.]|$)', 'c'))
   AND (p.exe IS NULL OR m.path <> p.exe)
-GROUP BY m.pid, p.name, p.exe, m.path, m.inode
-ORDER BY m.pid, m.path
+GROUP BY m.host, m.pid, p.name, p.exe, m.path, m.inode
+ORDER BY m.host, m.pid, m.path

@@ -22,10 +22,10 @@
 -- up the process of each row that passes. The planner would otherwise look
 -- up the fds of every process, one pid at a time.
 SELECT /*+ JOIN_ORDER(f, p) LOOKUP_JOIN(f, p) */
-  p.pid, p.name, p.exe, p.cmdline, p.uid, p.user,
+  p.host, p.pid, p.name, p.exe, p.cmdline, p.uid, p.user,
   f.fd, f.path
 FROM fds f
-JOIN processes p ON p.pid = f.pid
+JOIN processes p ON p.pid = f.pid AND p.host = f.host
 WHERE f.deleted = 1
   AND f.path LIKE '/var/log/%'
-ORDER BY p.pid, f.fd
+ORDER BY p.host, p.pid, f.fd

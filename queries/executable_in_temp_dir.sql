@@ -19,7 +19,7 @@
 --   Shells whose user changed into /tmp or into a hidden directory such as
 --   ~/.config.
 
-SELECT pid, ppid, name, exe, cwd, cmdline, uid, user,
+SELECT host, pid, ppid, name, exe, cwd, cmdline, uid, user,
   CASE
     WHEN REGEXP_LIKE(exe, '^/(tmp|var/tmp|dev/shm)/', 'c') THEN 'executable in a temporary directory'
     WHEN exe LIKE '%/.%' THEN 'executable under a hidden directory or file'
@@ -31,4 +31,4 @@ WHERE REGEXP_LIKE(exe, '^/(tmp|var/tmp|dev/shm)/', 'c')
    OR exe LIKE '%/.%'
    OR REGEXP_LIKE(cwd, '^/(tmp|var/tmp|dev/shm)(/|$)', 'c')
    OR cwd LIKE '%/.%'
-ORDER BY pid
+ORDER BY host, pid

@@ -17,7 +17,7 @@
 --   empty command line for a moment, and a user-space program that happens
 --   to be named like a kernel thread.
 
-SELECT pid, ppid, name, state, exe, cmdline, uid, cwd,
+SELECT host, pid, ppid, name, state, exe, cmdline, uid, cwd,
   CASE
     WHEN REGEXP_LIKE(name, '^(kworker|ksoftirqd|kthreadd|kswapd|kcompactd|khugepaged|kauditd|khungtaskd|kdevtmpfs|kblockd|migration/|rcu_|watchdog/|cpuhp/|irq/|jbd2/)', 'c') THEN 'kernel thread name'
     WHEN LEFT(cmdline, 1) = '[' AND RIGHT(cmdline, 1) = ']' THEN 'command line in square brackets'
@@ -31,4 +31,4 @@ WHERE kernel_thread = 0
     OR (LEFT(cmdline, 1) = '[' AND RIGHT(cmdline, 1) = ']')
     OR LENGTH(cmdline_raw) = 0
   )
-ORDER BY pid
+ORDER BY host, pid

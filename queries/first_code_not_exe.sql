@@ -28,19 +28,19 @@
 -- file mapping. The hash join reads processes once, in parallel, instead of
 -- looking up each of them one pid at a time.
 SELECT /*+ JOIN_ORDER(p, x) HASH_JOIN(p, x) */
-  p.pid, p.ppid, p.name, p.exe, p.cmdline, p.uid,
+  p.host, p.pid, p.ppid, p.name, p.exe, p.cmdline, p.uid,
   HEX(x.start) AS first_exec_start, x.perms AS first_exec_perms, x.kind AS first_exec_kind,
   x.path AS first_exec_path, x.first_file AS first_exec_file
 FROM processes p
 JOIN (
-  SELECT pid, start, perms, kind, path,
-    ROW_NUMBER() OVER (PARTITION BY pid ORDER BY start) AS position,
+  SELECT host, pid, start, perms, kind, path,
+    ROW_NUMBER() OVER (PARTITION BY host, pid ORDER BY start) AS position,
     FIRST_VALUE(CASE WHEN kind = 'file' THEN path END)
-      OVER (PARTITION BY pid ORDER BY kind <> 'file', start) AS first_file
+      OVER (PARTITION BY host, pid ORDER BY kind <> 'file', start) AS first_file
   FROM maps
   WHERE SUBSTRING(perms, 3, 1) = 'x'
     AND kind <> 'pseudo'
-) x ON x.pid = p.pid
+) x ON x.pid = p.pid AND x.host = p.host
 WHERE x.position = 1
   AND (x.kind <> 'file' OR x.first_file <> p.exe)
-ORDER BY p.pid
+ORDER BY p.host, p.pid

@@ -20,9 +20,9 @@
 -- false_positives: A module that was loading or unloading between the reads
 --   of /sys/module and /proc/modules.
 
-SELECT s.name, s.refcount, s.state, s.taint, s.core_size
+SELECT s.host, s.name, s.refcount, s.state, s.taint, s.core_size
 FROM sys_modules s
-LEFT JOIN modules m ON m.name = s.name
+LEFT JOIN modules m ON m.name = s.name AND m.host = s.host
 WHERE s.refcount IS NOT NULL
   AND m.name IS NULL
-ORDER BY s.name
+ORDER BY s.host, s.name

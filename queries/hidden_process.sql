@@ -18,8 +18,8 @@
 --   probe; run the hunt again, as a hidden process stays hidden. On a
 --   copied tree, a process directory that listing.txt does not name.
 
-SELECT p.pid, p.tgid, p.bound, q.ppid, q.name, q.exe, q.cmdline, q.uid, q.start_time
+SELECT p.host, p.pid, p.tgid, p.bound, q.ppid, q.name, q.exe, q.cmdline, q.uid, q.start_time
 FROM pid_probe p
-LEFT JOIN processes q ON q.pid = p.pid
+LEFT JOIN processes q ON q.pid = p.pid AND q.host = p.host
 WHERE p.kind = 'hidden'
-ORDER BY p.pid
+ORDER BY p.host, p.pid

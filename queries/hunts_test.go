@@ -226,3 +226,117 @@ func TestSecretsHuntRedactsValues(t *testing.T) {
 		}
 	}
 }
+
+// namedHost is a tree whose sys/kernel/hostname holds name, so that many
+// fixture trees load side by side with labels that name their tree.
+type namedHost struct {
+	source.Source
+	name string
+}
+
+func (h namedHost) ReadFile(name string) ([]byte, error) {
+	if name == "sys/kernel/hostname" {
+		return []byte(h.name + "\n"), nil
+	}
+	return h.Source.ReadFile(name)
+}
+
+// fixtureHosts returns every positive tree, named after its hunt, and the
+// clean tree, named clean. Many of them have pids 1 and 2, each with other
+// processes behind them.
+func fixtureHosts(t *testing.T) []namedHost {
+	t.Helper()
+	var hosts []namedHost
+	for _, h := range builtinHunts(t) {
+		dir, err := source.NewDir(filepath.Join(huntsDir, h.ID, "positive"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		hosts = append(hosts, namedHost{dir, h.ID})
+	}
+	dir, err := source.NewDir(filepath.Join(huntsDir, "clean"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return append(hosts, namedHost{dir, "clean"})
+}
+
+// readsMore lists the hunts that read more on many hosts than on each alone,
+// and so may warn about more failed reads. Each joins a second table that
+// it reads only once the first table has rows, and then it reads the second
+// table on every host. orphan_parent reads all processes once some host has
+// pid 1, as every real host has. hidden_module reads the modules of all
+// hosts once some host has entries in /sys/module.
+var readsMore = map[string]bool{"orphan_parent": true, "hidden_module": true}
+
+// TestManyHostHuntsMatchSingleHost loads every fixture tree at once and
+// runs each hunt once. Its rows for each host must be exactly the rows it
+// returns on that host alone, in the same order. Its warnings must be those
+// of each host, named by host. A hunt that joined two tables on pid without
+// host would pair processes of different hosts here.
+func TestManyHostHuntsMatchSingleHost(t *testing.T) {
+	hosts := fixtureHosts(t)
+	srcs := make([]source.Source, len(hosts))
+	for i, h := range hosts {
+		srcs[i] = h
+	}
+	all, err := engine.NewMulti(srcs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, h := range builtinHunts(t) {
+		t.Run(h.ID, func(t *testing.T) {
+			res, err := all.Query(all.NewSession(context.Background()), h.SQL)
+			if err != nil {
+				t.Fatalf("hunt %s on %d hosts: %v", h.ID, len(hosts), err)
+			}
+			if len(res.Columns) == 0 || res.Columns[0] != "host" {
+				t.Fatalf("hunt %s: first column is not host: %v", h.ID, res.Columns)
+			}
+			byHost := map[string][]string{}
+			for _, row := range res.Rows {
+				host := fmt.Sprint(row[0])
+				byHost[host] = append(byHost[host], fmt.Sprint(row))
+			}
+			var wantWarnings []string
+			total := 0
+			for _, host := range hosts {
+				alone, err := engine.New(host)
+				if err != nil {
+					t.Fatal(err)
+				}
+				single, err := alone.Query(alone.NewSession(context.Background()), h.SQL)
+				if err != nil {
+					t.Fatalf("hunt %s on %s alone: %v", h.ID, host.name, err)
+				}
+				var want []string
+				for _, row := range single.Rows {
+					want = append(want, fmt.Sprint(row))
+				}
+				total += len(want)
+				if got := byHost[host.name]; !slices.Equal(got, want) {
+					t.Errorf("hunt %s, host %s: on all hosts\n%s\nalone\n%s", h.ID, host.name, strings.Join(got, "\n"), strings.Join(want, "\n"))
+				}
+				for _, w := range single.Warnings {
+					wantWarnings = append(wantWarnings, host.name+": "+w)
+				}
+			}
+			if len(res.Rows) != total {
+				t.Errorf("hunt %s returned %d rows on all hosts, want %d, the sum over the hosts alone", h.ID, len(res.Rows), total)
+			}
+			// The order of notes follows the order of reads, which the
+			// plan may change.
+			got := slices.Sorted(slices.Values(res.Warnings))
+			slices.Sort(wantWarnings)
+			if readsMore[h.ID] {
+				for _, w := range wantWarnings {
+					if !slices.Contains(got, w) {
+						t.Errorf("hunt %s on all hosts lacks the warning %q", h.ID, w)
+					}
+				}
+			} else if !slices.Equal(got, wantWarnings) {
+				t.Errorf("hunt %s warnings on all hosts:\n%s\nwant:\n%s", h.ID, strings.Join(got, "\n"), strings.Join(wantWarnings, "\n"))
+			}
+		})
+	}
+}

@@ -19,11 +19,12 @@
 --   applications that call databases, message queues or HTTP APIs on other
 --   hosts.
 
-SELECT p.pid, p.ppid, p.name, p.exe, p.cmdline, p.uid, p.user,
+SELECT p.host, p.pid, p.ppid, p.name, p.exe, p.cmdline, p.uid, p.user,
   s.fd, s.protocol, s.local_address, s.local_port, s.remote_address, s.remote_port
 FROM processes p
-JOIN process_sockets s ON s.pid = p.pid
-LEFT JOIN sockets l ON l.state = 'LISTEN' AND l.protocol = s.protocol AND l.local_port = s.local_port
+JOIN process_sockets s ON s.pid = p.pid AND s.host = p.host
+LEFT JOIN sockets l ON l.host = s.host AND l.state = 'LISTEN' AND l.protocol = s.protocol
+  AND l.local_port = s.local_port
 WHERE s.family IN ('inet', 'inet6')
   AND s.state = 'ESTABLISHED'
   AND NOT REGEXP_LIKE(s.remote_address, '^(127\\.|::1$|::ffff:127\\.)', 'c')
@@ -32,4 +33,4 @@ WHERE s.family IN ('inet', 'inet6')
     OR REGEXP_LIKE(p.exe, '/(python|perl|ruby|php|lua)[0-9.]*$|/(node|nodejs|luajit)$', 'c')
   )
   AND l.inode IS NULL
-ORDER BY p.pid, s.fd
+ORDER BY p.host, p.pid, s.fd

@@ -20,7 +20,7 @@
 --   scripts, and one-liners that use a socket for a health check.
 
 SELECT * FROM (
-  SELECT pid, ppid, name, exe, cmdline, uid, user, cwd,
+  SELECT host, pid, ppid, name, exe, cmdline, uid, user, cwd,
     CASE
       WHEN REGEXP_LIKE(cmdline, 'base64 +(-d|--decode|-D)|b64decode|decode_base64|base64_decode|from_base64|atob[(]|[''"]base64[''"]', 'i') THEN 'base64 decoding'
       WHEN REGEXP_LIKE(cmdline, '[|] *(sudo +)?((ba|da|z|k)?sh|python[0-9.]*|perl|ruby|php|node)( |$)', 'c') THEN 'pipe into a shell or interpreter'
@@ -32,4 +32,4 @@ SELECT * FROM (
     AND REGEXP_LIKE(cmdline, '(^| )(-[A-Za-z]*[ceEpr]|--eval|--print)( |$)', 'c')
 ) AS candidates
 WHERE pattern IS NOT NULL
-ORDER BY pid
+ORDER BY host, pid

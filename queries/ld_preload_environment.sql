@@ -24,11 +24,11 @@
 -- up the process of each row that passes. The planner would otherwise look
 -- up the environ of every process, one pid at a time.
 SELECT /*+ JOIN_ORDER(e, p) LOOKUP_JOIN(e, p) */
-  e.pid, p.ppid, p.name, p.exe, p.cmdline, p.uid,
+  e.host, e.pid, p.ppid, p.name, p.exe, p.cmdline, p.uid,
   GROUP_CONCAT(CONCAT(e.name, '=', e.value) ORDER BY e.name SEPARATOR '; ') AS variables
 FROM environ e
-JOIN processes p ON p.pid = e.pid
+JOIN processes p ON p.pid = e.pid AND p.host = e.host
 WHERE e.name IN ('LD_PRELOAD', 'LD_LIBRARY_PATH', 'LD_AUDIT')
   AND e.value <> ''
-GROUP BY e.pid, p.ppid, p.name, p.exe, p.cmdline, p.uid
-ORDER BY e.pid
+GROUP BY e.host, e.pid, p.ppid, p.name, p.exe, p.cmdline, p.uid
+ORDER BY e.host, e.pid

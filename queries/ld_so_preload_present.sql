@@ -18,6 +18,6 @@
 --   purpose (libjemalloc, libtcmalloc, some endpoint agents) add entries;
 --   compare with the host's configuration management.
 
-SELECT line, path
+SELECT host, line, path
 FROM ld_so_preload
-ORDER BY line, path
+ORDER BY host, line, path

@@ -22,13 +22,13 @@
 -- the maps of every process, one pid at a time. The rare temporary or hidden
 -- path is tested first, and REGEXP_LIKE finds "/." faster than LIKE '%/.%'.
 SELECT /*+ JOIN_ORDER(m, p) LOOKUP_JOIN(m, p) */
-  p.pid, p.ppid, p.name, p.exe, p.uid, p.user,
+  p.host, p.pid, p.ppid, p.name, p.exe, p.uid, p.user,
   m.path, GROUP_CONCAT(m.perms ORDER BY m.start SEPARATOR ',') AS perms
 FROM maps m
-JOIN processes p ON p.pid = m.pid
+JOIN processes p ON p.pid = m.pid AND p.host = m.host
 WHERE m.kind = 'file'
   AND (REGEXP_LIKE(m.path, '^/(tmp|var/tmp|dev/shm)/', 'c') OR REGEXP_LIKE(m.path, '/\\.', 'c'))
   AND (m.perms LIKE '__x_' OR REGEXP_LIKE(m.path, '\\.so(\\.|$)', 'c'))
   AND (p.exe IS NULL OR m.path <> p.exe)
-GROUP BY p.pid, p.ppid, p.name, p.exe, p.uid, p.user, m.path
-ORDER BY p.pid, m.path
+GROUP BY p.host, p.pid, p.ppid, p.name, p.exe, p.uid, p.user, m.path
+ORDER BY p.host, p.pid, m.path

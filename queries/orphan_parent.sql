@@ -28,12 +28,14 @@
 -- "p.pid + 0" keeps the engine from probing /proc/<ppid> for each child,
 -- which would find a parent that is hidden only from the listing, so the
 -- join compares with the listing instead. The join with init does the same
--- for pid 1 and yields no rows when the listing lacks it.
-SELECT c.pid, c.ppid, c.name, c.state, c.exe, c.cmdline, c.uid, c.user, c.start_time
+-- for pid 1 and yields no rows for a host whose listing lacks it. Reading
+-- init first skips the scan of the processes when no host lists pid 1.
+SELECT /*+ JOIN_ORDER(init, c, p) */
+  c.host, c.pid, c.ppid, c.name, c.state, c.exe, c.cmdline, c.uid, c.user, c.start_time
 FROM processes c
-JOIN processes init ON init.pid + 0 = 1
-LEFT JOIN processes p ON p.pid + 0 = c.ppid
+JOIN processes init ON init.pid + 0 = 1 AND init.host = c.host
+LEFT JOIN processes p ON p.pid + 0 = c.ppid AND p.host = c.host
 WHERE c.ppid > 0
   AND c.kernel_thread = 0
   AND p.pid IS NULL
-ORDER BY c.pid
+ORDER BY c.host, c.pid

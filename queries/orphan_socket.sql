@@ -17,10 +17,10 @@
 --   in-kernel TLS), and sockets of processes whose fd directory could not
 --   be read, which a warning after the result counts.
 
-SELECT s.family, s.protocol, s.local_address, s.local_port, s.remote_address, s.remote_port,
+SELECT s.host, s.family, s.protocol, s.local_address, s.local_port, s.remote_address, s.remote_port,
   s.state, s.inode, s.uid, s.net_ns, s.path
 FROM process_sockets s
 WHERE s.pid IS NULL
   AND s.state IN ('LISTEN', 'ESTABLISHED')
   AND s.inode <> 0
-ORDER BY s.inode
+ORDER BY s.host, s.inode

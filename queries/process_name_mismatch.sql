@@ -27,7 +27,7 @@
 --   databases and proxies. Scripts run by an interpreter that is not in the
 --   list above.
 
-SELECT pid, ppid, name, SUBSTRING_INDEX(exe, '/', -1) AS exe_name, exe,
+SELECT host, pid, ppid, name, SUBSTRING_INDEX(exe, '/', -1) AS exe_name, exe,
   exe_deleted, cmdline, uid, user, start_time
 FROM processes
 WHERE kernel_thread = 0
@@ -35,4 +35,4 @@ WHERE kernel_thread = 0
   AND BINARY LEFT(SUBSTRING_INDEX(exe, '/', -1), LENGTH(name)) <> BINARY name
   AND NOT REGEXP_LIKE(SUBSTRING_INDEX(exe, '/', -1),
     '^((ba|da|z|k|mk|a|tc|c|fi)?sh|busybox|node|nodejs|luajit|tclsh[0-9.]*|(python|perl|ruby|php|lua)[0-9.]*)$', 'c')
-ORDER BY pid
+ORDER BY host, pid

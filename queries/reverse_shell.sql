@@ -18,12 +18,12 @@
 --   activation (Accept=yes) that are shell scripts, and hand-made remote
 --   consoles that pass a socket to a shell on purpose.
 
-SELECT p.pid, p.ppid, p.name, p.exe, p.cmdline, p.uid, p.user,
+SELECT p.host, p.pid, p.ppid, p.name, p.exe, p.cmdline, p.uid, p.user,
   GROUP_CONCAT(f.fd ORDER BY f.fd SEPARATOR ',') AS fds,
   s.protocol, s.local_address, s.local_port, s.remote_address, s.remote_port, s.state
 FROM processes p
-JOIN fds f ON f.pid = p.pid
-JOIN sockets s ON s.inode = f.inode
+JOIN fds f ON f.pid = p.pid AND f.host = p.host
+JOIN sockets s ON s.inode = f.inode AND s.host = f.host
 WHERE f.fd IN (0, 1, 2)
   AND f.type = 'socket'
   AND s.family IN ('inet', 'inet6')
@@ -32,6 +32,6 @@ WHERE f.fd IN (0, 1, 2)
     p.name IN ('sh', 'bash', 'dash', 'zsh', 'ksh', 'mksh', 'ash', 'tcsh', 'csh', 'fish', 'busybox')
     OR REGEXP_LIKE(p.exe, '/(ba|da|z|k|mk|a|tc|c|fi)?sh$|/busybox$', 'c')
   )
-GROUP BY p.pid, p.ppid, p.name, p.exe, p.cmdline, p.uid, p.user,
+GROUP BY p.host, p.pid, p.ppid, p.name, p.exe, p.cmdline, p.uid, p.user,
   s.protocol, s.local_address, s.local_port, s.remote_address, s.remote_port, s.state
-ORDER BY p.pid
+ORDER BY p.host, p.pid

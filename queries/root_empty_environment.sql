@@ -19,11 +19,11 @@
 --   child, some container init processes, and helpers the kernel starts
 --   with a fixed environment on some distributions.
 
-SELECT p.pid, p.ppid, p.name, p.exe, p.cmdline, p.uid, p.user, p.state
+SELECT p.host, p.pid, p.ppid, p.name, p.exe, p.cmdline, p.uid, p.user, p.state
 FROM processes p
-LEFT JOIN environ e ON e.pid = p.pid
+LEFT JOIN environ e ON e.pid = p.pid AND e.host = p.host
 WHERE p.uid = 0
   AND p.kernel_thread = 0
   AND p.state <> 'Z'
   AND e.pid IS NULL
-ORDER BY p.pid
+ORDER BY p.host, p.pid

@@ -25,13 +25,13 @@
 -- up the process of each row that passes. The planner would otherwise look
 -- up the maps of every process, one pid at a time.
 SELECT /*+ JOIN_ORDER(m, p) LOOKUP_JOIN(m, p) */
-  m.pid, p.name, p.exe, p.cmdline,
+  m.host, m.pid, p.name, p.exe, p.cmdline,
   COUNT(*) AS mappings,
   CAST(SUM(m.size_bytes) AS UNSIGNED) AS total_bytes,
   HEX(MIN(m.start)) AS first_start,
   GROUP_CONCAT(DISTINCT COALESCE(m.path, '[anonymous]') ORDER BY COALESCE(m.path, '[anonymous]') SEPARATOR ', ') AS backing
 FROM maps m
-JOIN processes p ON p.pid = m.pid
+JOIN processes p ON p.pid = m.pid AND p.host = m.host
 WHERE m.perms LIKE 'rwx%'
-GROUP BY m.pid, p.name, p.exe, p.cmdline
-ORDER BY m.pid
+GROUP BY m.host, m.pid, p.name, p.exe, p.cmdline
+ORDER BY m.host, m.pid

@@ -28,7 +28,7 @@
 -- up the process of each row that passes. The planner would otherwise look
 -- up the environ of every process, one pid at a time.
 SELECT /*+ JOIN_ORDER(e, p) LOOKUP_JOIN(e, p) */
-  e.pid, p.name, p.exe, p.uid, e.name AS variable,
+  e.host, e.pid, p.name, p.exe, p.uid, e.name AS variable,
   CASE
     WHEN CHAR_LENGTH(e.value) >= 12 THEN CONCAT(LEFT(e.value, 4), '****')
     ELSE '****'
@@ -40,7 +40,7 @@ SELECT /*+ JOIN_ORDER(e, p) LOOKUP_JOIN(e, p) */
     ELSE 'value'
   END AS matched_by
 FROM environ e
-JOIN processes p ON p.pid = e.pid
+JOIN processes p ON p.pid = e.pid AND p.host = e.host
 WHERE e.value <> ''
   AND (
     (REGEXP_LIKE(e.name, 'PASSWORD|PASSWD|PASSPHRASE|SECRET|(^|_)PASS$|(^|_)TOKEN$|(^|_)API_?KEY$|ACCESS_KEY$|PRIVATE_KEY$|_PWD$', 'i')
@@ -49,4 +49,4 @@ WHERE e.value <> ''
     OR REGEXP_LIKE(e.value, '(^|[^A-Za-z0-9])(gh[pousr]_[A-Za-z0-9]{36}|github_pat_[A-Za-z0-9_]{22,}|glpat-[A-Za-z0-9_-]{20}|xox[abposr]-[A-Za-z0-9-]{10,}|(AKIA|ASIA)[0-9A-Z]{16})', 'c')
     OR REGEXP_LIKE(e.value, '-----BEGIN [A-Z ]*PRIVATE KEY-----', 'c')
   )
-ORDER BY e.pid, e.name
+ORDER BY e.host, e.pid, e.name

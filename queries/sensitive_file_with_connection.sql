@@ -25,13 +25,13 @@
 -- process and the sockets of each file that passes. The planner would
 -- otherwise look up the descriptors of every process, one pid at a time.
 SELECT /*+ JOIN_ORDER(f, p, s) LOOKUP_JOIN(f, p) LOOKUP_JOIN(p, s) */
-  p.pid, p.ppid, p.name, p.exe, p.cmdline, p.uid, p.user,
+  p.host, p.pid, p.ppid, p.name, p.exe, p.cmdline, p.uid, p.user,
   GROUP_CONCAT(DISTINCT f.path ORDER BY f.path SEPARATOR ', ') AS files,
   GROUP_CONCAT(DISTINCT CONCAT(s.protocol, ' ', s.remote_address, ' port ', s.remote_port)
     ORDER BY CONCAT(s.protocol, ' ', s.remote_address, ' port ', s.remote_port) SEPARATOR ', ') AS connections
 FROM processes p
-JOIN fds f ON f.pid = p.pid
-JOIN process_sockets s ON s.pid = p.pid
+JOIN fds f ON f.pid = p.pid AND f.host = p.host
+JOIN process_sockets s ON s.pid = p.pid AND s.host = p.host
 WHERE f.type = 'file'
   AND (
     f.path IN ('/etc/shadow', '/etc/gshadow')
@@ -42,5 +42,5 @@ WHERE f.type = 'file'
   AND s.family IN ('inet', 'inet6')
   AND s.state = 'ESTABLISHED'
   AND NOT REGEXP_LIKE(s.remote_address, '^(127\\.|::1$|::ffff:127\\.)', 'c')
-GROUP BY p.pid, p.ppid, p.name, p.exe, p.cmdline, p.uid, p.user
-ORDER BY p.pid
+GROUP BY p.host, p.pid, p.ppid, p.name, p.exe, p.cmdline, p.uid, p.user
+ORDER BY p.host, p.pid

@@ -3,12 +3,13 @@
 -- severity: high
 -- techniques: T1036.005, T1070.004
 -- description: Lists processes whose executable was deleted (link count 0)
---   and has the same SHA-256 as that of another process with a deleted
---   executable and a different command name, one row per process. Droppers
---   copy one payload to several paths, start each copy under a name that
---   blends in (kworker, sshd, atd) and delete the files, so the copies
---   share a digest but not a name. processes_sharing_hash counts the
---   processes with a deleted executable of that digest.
+--   and has the same SHA-256 as that of another process on the same host
+--   with a deleted executable and a different command name, one row per
+--   process. Droppers copy one payload to several paths, start each copy
+--   under a name that blends in (kworker, sshd, atd) and delete the files,
+--   so the copies share a digest but not a name. processes_sharing_hash
+--   counts the processes of the host with a deleted executable of that
+--   digest.
 -- triage: Treat the digest as one program: look it up in threat
 --   intelligence, and save the bytes with "procsql snapshot
 --   --copy-deleted-exe" before the processes exit. Compare each exe and
@@ -22,18 +23,19 @@
 
 -- The join back to processes reads the second copy only for the pids that
 -- match, so only the deleted executables are hashed. A digest runs under two
--- or more names when the least and the greatest name of its group differ.
-SELECT pid, ppid, name, exe, exe_sha256, processes_sharing_hash,
+-- or more names on a host when the least and the greatest name of its group
+-- on that host differ.
+SELECT host, pid, ppid, name, exe, exe_sha256, processes_sharing_hash,
   cmdline, uid, user, start_time
 FROM (
-  SELECT p.pid, p.ppid, p.name, p.exe, h.exe_sha256, p.cmdline, p.uid, p.user, p.start_time,
-    COUNT(*) OVER (PARTITION BY h.exe_sha256) AS processes_sharing_hash,
-    MIN(p.name) OVER (PARTITION BY h.exe_sha256) AS least_name,
-    MAX(p.name) OVER (PARTITION BY h.exe_sha256) AS greatest_name
+  SELECT p.host, p.pid, p.ppid, p.name, p.exe, h.exe_sha256, p.cmdline, p.uid, p.user, p.start_time,
+    COUNT(*) OVER (PARTITION BY p.host, h.exe_sha256) AS processes_sharing_hash,
+    MIN(p.name) OVER (PARTITION BY p.host, h.exe_sha256) AS least_name,
+    MAX(p.name) OVER (PARTITION BY p.host, h.exe_sha256) AS greatest_name
   FROM processes p
-  JOIN processes h ON h.pid = p.pid
+  JOIN processes h ON h.pid = p.pid AND h.host = p.host
   WHERE p.exe_deleted = 1
 ) deleted
 WHERE least_name <> greatest_name
   AND exe_sha256 IS NOT NULL
-ORDER BY exe_sha256, pid
+ORDER BY host, exe_sha256, pid

@@ -26,13 +26,13 @@
 -- up the process of each row that passes. The planner would otherwise look
 -- up the process_sockets of every process, one pid at a time.
 SELECT /*+ JOIN_ORDER(s, p) LOOKUP_JOIN(s, p) */
-  p.pid, p.ppid, p.name, p.exe, p.cmdline, p.uid, p.user,
+  p.host, p.pid, p.ppid, p.name, p.exe, p.cmdline, p.uid, p.user,
   s.fd, s.family, s.protocol, s.local_address, s.local_port
 FROM processes p
-JOIN process_sockets s ON s.pid = p.pid
+JOIN process_sockets s ON s.pid = p.pid AND s.host = p.host
 WHERE (s.family = 'packet' OR s.protocol IN ('raw', 'raw6'))
   AND NOT (
     p.name IN ('tcpdump', 'dhclient', 'dhcpcd', 'NetworkManager', 'systemd-network', 'systemd-networkd', 'wpa_supplicant', 'lldpd')
     AND REGEXP_LIKE(p.exe, '^/(usr/|usr/local/)?s?bin/|^/usr/lib/', 'c')
   )
-ORDER BY p.pid, s.fd
+ORDER BY p.host, p.pid, s.fd

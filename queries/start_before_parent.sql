@@ -18,11 +18,11 @@
 --   list and whose pid a new process took at once. Processes restored by
 --   checkpoint and restore tools such as CRIU.
 
-SELECT c.pid, c.ppid, c.name, c.exe, c.cmdline, c.uid, c.user,
+SELECT c.host, c.pid, c.ppid, c.name, c.exe, c.cmdline, c.uid, c.user,
   c.start_time, p.pid AS parent_pid, p.name AS parent_name, p.start_time AS parent_start_time
 FROM processes c
-JOIN processes p ON p.pid = c.ppid
+JOIN processes p ON p.pid = c.ppid AND p.host = c.host
 WHERE c.start_time < p.start_time
   AND c.pid <> 1
   AND c.kernel_thread = 0
-ORDER BY c.pid
+ORDER BY c.host, c.pid

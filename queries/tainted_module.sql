@@ -18,7 +18,7 @@
 --   modules (vboxdrv, vmw_*), ZFS, and any module built with DKMS or by hand
 --   for local hardware.
 
-SELECT name, taint,
+SELECT host, name, taint,
   CONCAT_WS(', ',
     IF(REGEXP_LIKE(taint, 'O', 'c'), 'O out-of-tree', NULL),
     IF(REGEXP_LIKE(taint, 'E', 'c'), 'E unsigned', NULL),
@@ -27,4 +27,4 @@ SELECT name, taint,
   state, size, refcount, used_by, HEX(address) AS address
 FROM modules
 WHERE REGEXP_LIKE(taint, '[OEPF]', 'c')
-ORDER BY name
+ORDER BY host, name

@@ -17,9 +17,9 @@
 --   reporters that attach for a moment. Sandboxes and tools that run
 --   programs under ptrace, such as gVisor in ptrace mode and proot.
 
-SELECT p.pid, p.name, p.exe, p.cmdline, p.uid, p.tracer_pid,
+SELECT p.host, p.pid, p.name, p.exe, p.cmdline, p.uid, p.tracer_pid,
   t.name AS tracer_name, t.exe AS tracer_exe, t.cmdline AS tracer_cmdline, t.uid AS tracer_uid
 FROM processes p
-LEFT JOIN processes t ON t.pid = p.tracer_pid
+LEFT JOIN processes t ON t.pid = p.tracer_pid AND t.host = p.host
 WHERE p.tracer_pid > 0
-ORDER BY p.pid
+ORDER BY p.host, p.pid

@@ -20,10 +20,10 @@
 -- fdinfo (for pos) and stat (for size_bytes) of log files only. The
 -- process of each descriptor that passes is looked up by pid.
 SELECT /*+ JOIN_ORDER(f, p) LOOKUP_JOIN(f, p) */
-  f.pid, p.name, p.exe, f.fd, f.path, f.pos, f.size_bytes, f.pos - f.size_bytes AS bytes_lost
+  f.host, f.pid, p.name, p.exe, f.fd, f.path, f.pos, f.size_bytes, f.pos - f.size_bytes AS bytes_lost
 FROM fds f
-JOIN processes p ON p.pid = f.pid
+JOIN processes p ON p.pid = f.pid AND p.host = f.host
 WHERE f.path LIKE '/var/log/%'
   AND f.deleted = 0
   AND f.pos > f.size_bytes
-ORDER BY f.pid, f.fd
+ORDER BY f.host, f.pid, f.fd

@@ -17,7 +17,7 @@
 --   pkexec, newgrp, fusermount, the Chrome sandbox helper, Xorg.wrap) and
 --   daemons that switch their effective id on purpose.
 
-SELECT pid, ppid, name, exe, cmdline, uid, euid, suid, user, cap_eff
+SELECT host, pid, ppid, name, exe, cmdline, uid, euid, suid, user, cap_eff
 FROM processes
 WHERE euid < uid
-ORDER BY pid
+ORDER BY host, pid

@@ -24,9 +24,9 @@
 --   (systemd-networkd, systemd-timesyncd, chronyd), and containers started
 --   with added capabilities.
 
-SELECT pid, ppid, name, exe, cmdline, uid, euid, user, cap_eff, start_time
+SELECT host, pid, ppid, name, exe, cmdline, uid, euid, user, cap_eff, start_time
 FROM processes
 WHERE kernel_thread = 0
   AND uid <> 0
   AND cap_eff <> '0000000000000000'
-ORDER BY pid
+ORDER BY host, pid

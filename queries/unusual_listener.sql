@@ -24,7 +24,7 @@
 -- up the process of each row that passes. The planner would otherwise look
 -- up the process_sockets of every process, one pid at a time.
 SELECT /*+ JOIN_ORDER(s, p) LOOKUP_JOIN(s, p) */
-  p.pid, p.ppid, p.name, p.exe, p.exe_deleted, p.cmdline, p.uid, p.user,
+  p.host, p.pid, p.ppid, p.name, p.exe, p.exe_deleted, p.cmdline, p.uid, p.user,
   s.fd, s.protocol, s.local_address, s.local_port, s.uid AS socket_uid,
   CASE
     WHEN REGEXP_LIKE(p.exe, '^/(tmp|var/tmp|dev/shm|home)/', 'c') THEN 'executable in a temporary or home directory'
@@ -33,7 +33,7 @@ SELECT /*+ JOIN_ORDER(s, p) LOOKUP_JOIN(s, p) */
     ELSE 'privileged port opened by a user other than root'
   END AS reason
 FROM processes p
-JOIN process_sockets s ON s.pid = p.pid
+JOIN process_sockets s ON s.pid = p.pid AND s.host = p.host
 WHERE s.state = 'LISTEN'
   AND s.family IN ('inet', 'inet6')
   AND NOT REGEXP_LIKE(s.local_address, '^(127\\.|::1$|::ffff:127\\.)', 'c')
@@ -43,4 +43,4 @@ WHERE s.state = 'LISTEN'
     OR p.exe_deleted = 1
     OR (s.uid <> 0 AND s.local_port < 1024)
   )
-ORDER BY p.pid, s.fd
+ORDER BY p.host, p.pid, s.fd

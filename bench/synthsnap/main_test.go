@@ -144,7 +144,13 @@ func TestSameSeedSameRows(t *testing.T) {
 		if table.Name() == "system" {
 			continue // read_time, capture_end and location describe the capture
 		}
-		q := "SELECT * FROM `" + table.Name() + "`"
+		// The table's own columns: captured_at, which the engine appends,
+		// is the capture start.
+		var columns []string
+		for _, c := range table.Columns() {
+			columns = append(columns, "`"+c.Name+"`")
+		}
+		q := "SELECT " + strings.Join(columns, ", ") + " FROM `" + table.Name() + "`"
 		want := query(t, engines[0], q)
 		got := query(t, engines[1], q)
 		if strings.Join(got, "\n") != strings.Join(want, "\n") {

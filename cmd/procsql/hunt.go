@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"regexp"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -33,15 +34,18 @@ func (a *app) huntCommand() *cobra.Command {
 		Long: `Run the hunt library: saved queries that each look for one sign of
 compromise, such as a shell on a network connection, a deleted or in-memory
 executable, or a tainted kernel module. With no ID every hunt runs, and with
-IDs only those. The hunts read the source chosen by --proc or --snapshot.
+IDs only those. The hunts read the sources chosen by --proc or --snapshot;
+with several snapshots each hunt runs once over all of them.
 
 Hits are grouped by hunt: a heading with the hunt's id, severity and title,
 the rows (as a table, or as a CSV block with --format csv), and how to
-triage them. A summary line then counts the hits by
-severity. With --format json or jsonl the summary goes to stderr, and stdout
-holds one JSON object per hit with the fields hunt, severity, title,
-techniques and row. Failed reads, such as EACCES on other users' processes
-when not root, are counted once on stderr after all hunts.
+triage them. Every built-in hunt's first column is host. A summary line
+then counts the hits by severity, followed, when several hosts are loaded,
+by one line per host with hits and a count of the hosts without. With
+--format json or jsonl the summary goes to stderr, and stdout holds one
+JSON object per hit with the fields hunt, host, severity, title, techniques
+and row. Failed reads, such as EACCES on other users' processes when not
+root, are counted once per host on stderr after all hunts.
 
 docs/hunts.md describes every built-in hunt. --hunts DIR adds your own: one
 file per hunt named <id>.sql, with the same header as the built-in ones.
@@ -53,6 +57,8 @@ Ctrl-C stops the run. A hunt whose query fails does not stop the others.`,
   procsql hunt --severity high
   procsql hunt reverse_shell memfd_executable
   procsql --snapshot host1.procsql --format jsonl hunt > hits.jsonl
+  procsql --snapshot web1.procsql --snapshot web2.procsql hunt
+  procsql --snapshot ./captures hunt --severity high
   procsql hunt --hunts ./my-hunts --list`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return huntFailure(a.runHunts(cmd.Context(), args, opts))
@@ -224,9 +230,11 @@ func (a *app) listHunts(hunts []queries.Hunt) error {
 	return nil
 }
 
-// huntHit is one row of a hunt's result in JSON output.
+// huntHit is one row of a hunt's result in JSON output. Host is the row's
+// host column, and empty for a hunt without one.
 type huntHit struct {
 	Hunt       string          `json:"hunt"`
+	Host       string          `json:"host,omitempty"`
 	Severity   string          `json:"severity"`
 	Title      string          `json:"title"`
 	Techniques []string        `json:"techniques"`
@@ -237,19 +245,56 @@ type huntHit struct {
 type huntTally struct {
 	ran, matched   int
 	hitsBySeverity map[string]int
+	hosts          []string // the engine's hosts, in load order
+	byHost         map[string]*hostTally
 	failures       []string // "<id>: <error>" for each hunt whose query failed
 	warnings       *warningSet
 }
 
+// hostTally counts the hits of one host.
+type hostTally struct {
+	matched        int // hunts with a hit on the host
+	hitsBySeverity map[string]int
+}
+
+// countHosts adds the rows of one hunt's result to the hits of their hosts,
+// read from the result's host column. Rows of a hunt without that column
+// count under the empty host.
+func (t *huntTally) countHosts(severity string, res *engine.Result) {
+	column := slices.Index(res.Columns, engine.HostColumn)
+	seen := map[string]bool{}
+	for _, row := range res.Rows {
+		host := ""
+		if column >= 0 {
+			host = fmt.Sprint(row[column])
+		}
+		ht := t.byHost[host]
+		if ht == nil {
+			ht = &hostTally{hitsBySeverity: map[string]int{}}
+			t.byHost[host] = ht
+		}
+		ht.hitsBySeverity[severity]++
+		if !seen[host] {
+			seen[host] = true
+			ht.matched++
+		}
+	}
+}
+
 // huntAll runs each hunt in its own statement and prints the hits of each as
 // soon as it finishes, except for --format json, which prints one array at
-// the end. A failed query is recorded and the next hunt runs. The hunts share
-// one read of the source, so each file is read once for all of them and
-// every hunt gets the same version of it.
+// the end. A failed query is recorded and the next hunt runs. On the live
+// /proc the hunts share one read, so each file is read once for all of them
+// and every hunt gets the same version of it. Snapshots and copied trees do
+// not change, so there each hunt reads afresh: shared reads would keep
+// every file that any hunt read in memory until the last hunt ends, for
+// every loaded host at once.
 func (a *app) huntAll(ctx context.Context, eng *engine.Engine, hunts []queries.Hunt) error {
-	tally := huntTally{hitsBySeverity: map[string]int{}, warnings: newWarningSet()}
+	tally := huntTally{hitsBySeverity: map[string]int{}, hosts: eng.Hosts(), byHost: map[string]*hostTally{}, warnings: newWarningSet()}
 	collected := []huntHit{}
-	ctx = eng.ShareReads(ctx)
+	if eng.Live() {
+		ctx = eng.ShareReads(ctx)
+	}
 	for _, h := range hunts {
 		res, err := eng.Query(eng.NewSession(ctx), h.SQL)
 		if errors.Is(err, context.Canceled) {
@@ -266,6 +311,7 @@ func (a *app) huntAll(ctx context.Context, eng *engine.Engine, hunts []queries.H
 		}
 		tally.matched++
 		tally.hitsBySeverity[h.Severity] += len(res.Rows)
+		tally.countHosts(h.Severity, res)
 		result := output.Result{Columns: res.Columns, Sources: res.Sources, Types: res.Types, Rows: res.Rows}
 		group, err := a.writeHits(h, result)
 		if err != nil {
@@ -309,6 +355,9 @@ func (a *app) finishHunts(tally huntTally) error {
 		summaryOut = a.stderr
 	}
 	summary := summaryLine(tally.hitsBySeverity, tally.matched, tally.ran, len(tally.failures))
+	if len(tally.hosts) > 1 {
+		summary += "\n" + strings.Join(hostLines(tally), "\n")
+	}
 	if _, err := fmt.Fprintln(summaryOut, summary); err != nil {
 		return fmt.Errorf("write summary: %w", err)
 	}
@@ -351,9 +400,14 @@ func jsonHits(h queries.Hunt, res output.Result) ([]huntHit, error) {
 	if err := output.Write(&buf, "jsonl", res); err != nil {
 		return nil, fmt.Errorf("encode hits of %s: %w", h.ID, err)
 	}
+	column := slices.Index(res.Columns, engine.HostColumn)
 	var group []huntHit
-	for _, line := range bytes.Split(bytes.TrimSuffix(buf.Bytes(), []byte("\n")), []byte("\n")) {
-		group = append(group, huntHit{Hunt: h.ID, Severity: h.Severity, Title: h.Title, Techniques: h.Techniques, Row: json.RawMessage(line)})
+	for i, line := range bytes.Split(bytes.TrimSuffix(buf.Bytes(), []byte("\n")), []byte("\n")) {
+		hit := huntHit{Hunt: h.ID, Severity: h.Severity, Title: h.Title, Techniques: h.Techniques, Row: json.RawMessage(line)}
+		if column >= 0 && i < len(res.Rows) {
+			hit.Host = fmt.Sprint(res.Rows[i][column])
+		}
+		group = append(group, hit)
 	}
 	return group, nil
 }
@@ -371,9 +425,34 @@ func writeJSONLines(w io.Writer, hits []huntHit) error {
 	return nil
 }
 
-// summaryLine counts hits by severity, most severe first, as in
-// "hits: 2 high, 1 medium (3 hunts matched, 27 ran)".
-func summaryLine(hitsBySeverity map[string]int, matched, ran, failed int) string {
+// hostLines counts the hits of each host, in load order, as in
+// "  web1: 2 high, 1 medium (2 hunts matched)", and then the hosts without
+// hits. Hits of a hunt without a host column come last.
+func hostLines(tally huntTally) []string {
+	var lines []string
+	quiet := 0
+	for _, host := range append(slices.Clone(tally.hosts), "") {
+		ht := tally.byHost[host]
+		switch {
+		case ht == nil && host != "":
+			quiet++
+			continue
+		case ht == nil:
+			continue
+		case host == "":
+			host = "rows without a host column"
+		}
+		lines = append(lines, fmt.Sprintf("  %s: %s (%s matched)", host, severityCounts(ht.hitsBySeverity), plural(ht.matched, "hunt")))
+	}
+	if quiet > 0 {
+		lines = append(lines, fmt.Sprintf("  no hits on %s of %d", plural(quiet, "host"), len(tally.hosts)))
+	}
+	return lines
+}
+
+// severityCounts lists hit counts by severity, most severe first, as in
+// "2 high, 1 medium", or "none".
+func severityCounts(hitsBySeverity map[string]int) string {
 	var counts []string
 	for i := len(queries.Severities) - 1; i >= 0; i-- {
 		if n := hitsBySeverity[queries.Severities[i]]; n > 0 {
@@ -381,13 +460,19 @@ func summaryLine(hitsBySeverity map[string]int, matched, ran, failed int) string
 		}
 	}
 	if len(counts) == 0 {
-		counts = []string{"none"}
+		return "none"
 	}
+	return strings.Join(counts, ", ")
+}
+
+// summaryLine counts hits by severity, most severe first, as in
+// "hits: 2 high, 1 medium (3 hunts matched, 27 ran)".
+func summaryLine(hitsBySeverity map[string]int, matched, ran, failed int) string {
 	tail := fmt.Sprintf("%s matched, %d ran", plural(matched, "hunt"), ran)
 	if failed > 0 {
 		tail += fmt.Sprintf(", %d failed", failed)
 	}
-	return fmt.Sprintf("hits: %s (%s)", strings.Join(counts, ", "), tail)
+	return fmt.Sprintf("hits: %s (%s)", severityCounts(hitsBySeverity), tail)
 }
 
 func plural(n int, noun string) string {
@@ -421,22 +506,29 @@ func wrapText(text string, width int, indent string) string {
 
 // readFailure matches the read-failure warnings of package tables, such as
 // "3 reads of environ failed (EACCES), so the values from it are NULL or
-// missing".
-var readFailure = regexp.MustCompile(`^(\d+) reads? of (.+)$`)
+// missing", with the "web1: " that names the host when several are loaded.
+var readFailure = regexp.MustCompile(`^(.*?: )?(\d+) reads? of (.+)$`)
 
 // warningSet merges the warnings of all hunts into one list. Hunts that read
 // the same file of the same processes report the same failure, so a read
-// failure is counted once, with the largest count that any hunt saw.
+// failure is counted once per host, with the largest count that any hunt
+// saw.
 //
 // NOTE: this relies on the wording of tables.Reader.Warnings; a warning in
 // another form is kept once, as it is.
 type warningSet struct {
-	counts map[string]int // read failures: text after the count -> count
+	counts map[failureText]int // read failures -> count
 	other  map[string]bool
 }
 
+// failureText is a read-failure warning without its count.
+type failureText struct {
+	host string // "web1: ", or "" for a single source
+	rest string // the text after "N reads of "
+}
+
 func newWarningSet() *warningSet {
-	return &warningSet{counts: map[string]int{}, other: map[string]bool{}}
+	return &warningSet{counts: map[failureText]int{}, other: map[string]bool{}}
 }
 
 func (s *warningSet) add(warnings []string) {
@@ -446,30 +538,38 @@ func (s *warningSet) add(warnings []string) {
 			s.other[w] = true
 			continue
 		}
-		n, err := strconv.Atoi(m[1])
+		n, err := strconv.Atoi(m[2])
 		if err != nil {
 			s.other[w] = true
 			continue
 		}
-		s.counts[m[2]] = max(s.counts[m[2]], n)
+		key := failureText{host: m[1], rest: m[3]}
+		s.counts[key] = max(s.counts[key], n)
 	}
 }
 
-// lines returns the merged warnings: read failures first, sorted by file,
-// then the other warnings, sorted.
+// lines returns the merged warnings: read failures first, sorted by host
+// and file, then the other warnings, sorted.
 func (s *warningSet) lines() []string {
-	var failures, other []string
-	for rest := range s.counts {
-		failures = append(failures, rest)
+	keys := make([]failureText, 0, len(s.counts))
+	for key := range s.counts {
+		keys = append(keys, key)
 	}
-	sort.Strings(failures)
-	for i, rest := range failures {
+	sort.Slice(keys, func(i, j int) bool {
+		if keys[i].host != keys[j].host {
+			return keys[i].host < keys[j].host
+		}
+		return keys[i].rest < keys[j].rest
+	})
+	failures := make([]string, len(keys))
+	for i, key := range keys {
 		reads := "reads"
-		if s.counts[rest] == 1 {
+		if s.counts[key] == 1 {
 			reads = "read"
 		}
-		failures[i] = fmt.Sprintf("%d %s of %s", s.counts[rest], reads, rest)
+		failures[i] = fmt.Sprintf("%s%d %s of %s", key.host, s.counts[key], reads, key.rest)
 	}
+	var other []string
 	for w := range s.other {
 		other = append(other, w)
 	}

@@ -97,8 +97,8 @@ func TestHuntReportsHitsGrouped(t *testing.T) {
 	if want := "== reverse_shell [critical] Shell with its standard streams on a network connection"; lines[0] != want {
 		t.Errorf("first line %q, want %q", lines[0], want)
 	}
-	if !strings.HasPrefix(lines[1], "pid ") {
-		t.Errorf("second line %q, want the table header", lines[1])
+	if !strings.HasPrefix(lines[1], "host ") || !strings.Contains(lines[1], " pid ") {
+		t.Errorf("second line %q, want the table header, host first", lines[1])
 	}
 	for _, want := range []string{
 		"5200  5190  bash  /usr/bin/bash",

@@ -14,8 +14,6 @@ import (
 
 	"github.com/procsql/procsql/engine"
 	"github.com/procsql/procsql/output"
-	"github.com/procsql/procsql/snapshot"
-	"github.com/procsql/procsql/source"
 )
 
 // app holds the streams and global flag values that every command uses.
@@ -24,7 +22,10 @@ type app struct {
 	stdout io.Writer
 	stderr io.Writer
 
-	procRoot     string
+	procRoot      string
+	snapshotPaths []string // every --snapshot, in order
+	// snapshotPath is the first --snapshot, set before any command runs,
+	// for the checks that need to know only whether one was given.
 	snapshotPath string
 	format       string
 	cpuProfile   string
@@ -115,11 +116,14 @@ With no command, procsql opens the interactive shell.`,
 	}
 	flags := root.PersistentFlags()
 	flags.StringVar(&a.procRoot, "proc", "/proc", "procfs root `directory` to read: /proc, another procfs mount such as /host/proc, or a copied tree")
-	flags.StringVar(&a.snapshotPath, "snapshot", "", "query a snapshot `file` made by procsql snapshot instead of the live /proc")
+	flags.StringArrayVar(&a.snapshotPaths, "snapshot", nil, "query a snapshot `file` made by procsql snapshot, or a UAC or CatScale collection (archive or directory), instead of the live /proc; repeat it, or name a directory of such files, to query several hosts as one")
 	flags.StringVar(&a.format, "format", "", "output `format`: "+strings.Join(output.Formats, ", ")+" (default table on a terminal, csv otherwise)")
 	flags.StringVar(&a.cpuProfile, "cpuprofile", "", "write a CPU profile of the command to `file`, for go tool pprof")
 	flags.MarkHidden("cpuprofile")
 	root.PersistentPreRunE = func(cmd *cobra.Command, args []string) error {
+		if len(a.snapshotPaths) > 0 {
+			a.snapshotPath = a.snapshotPaths[0]
+		}
 		tuneGC(cmd.Name())
 		if a.cpuProfile != "" {
 			if err := a.startCPUProfile(); err != nil {
@@ -138,32 +142,23 @@ With no command, procsql opens the interactive shell.`,
 		}
 		return nil
 	}
-	root.AddCommand(a.queryCommand(), a.shellCommand(), a.snapshotCommand(), a.huntCommand(), a.serveCommand())
+	root.AddCommand(a.queryCommand(), a.shellCommand(), a.snapshotCommand(), a.huntCommand(), a.serveCommand(), a.exportCommand())
 	return root
 }
 
-// openEngine opens the source named by the global flags, with the hunts
-// table and a view per hunt for the built-in hunts and those in huntsDir.
+// openEngine opens the sources named by the global flags (see openSources),
+// with the hunts table and a view per hunt for the built-in hunts and those
+// in huntsDir.
 func (a *app) openEngine(ctx context.Context, huntsDir string) (*engine.Engine, error) {
 	hunts, err := loadHunts(huntsDir)
 	if err != nil {
 		return nil, err
 	}
-	var src source.Source
-	if a.snapshotPath != "" {
-		snap, err := snapshot.Open(ctx, a.snapshotPath, snapshot.Limits{})
-		if err != nil {
-			return nil, err
-		}
-		src = snap
-	} else {
-		dir, err := source.NewDir(a.procRoot)
-		if err != nil {
-			return nil, err
-		}
-		src = dir
+	srcs, err := a.openSources(ctx)
+	if err != nil {
+		return nil, err
 	}
-	return engine.New(src, engine.WithHunts(hunts))
+	return engine.NewMulti(srcs, engine.WithHunts(hunts))
 }
 
 // writeResult prints a result and then, on stderr, one line about the reads

@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
+	"github.com/procsql/procsql/collection"
 	"github.com/procsql/procsql/snapshot"
 	"github.com/procsql/procsql/source"
 )
@@ -73,15 +74,21 @@ leaves no file behind.`,
 func (a *app) verifyCommand() *cobra.Command {
 	return &cobra.Command{
 		Use:   "verify <file>",
-		Short: "Check every digest of a snapshot file",
+		Short: "Check every digest of a snapshot file or UAC collection",
 		Long: `Check a snapshot file completely: the manifest against its digest, every
 compressed segment, every tar header, and the SHA-256 of every captured
 file and executable copy. Opening a snapshot for a query checks the
 manifest and the segments only; run verify when the file has travelled, to
 record that it is intact. It prints the file's SHA-256 for your notes and
-exits 1 on the first fault, naming it.`,
-		Example: `  procsql snapshot verify host1.procsql`,
-		Args:    cobra.ExactArgs(1),
+exits 1 on the first fault, naming it.
+
+Given a UAC collection (archive or directory), it checks every file against
+the collection's own hash list (hash_list.sha256, or .sha1 or .md5 when that
+is the strongest there), prints every missing, altered or unlisted file,
+and exits 1 when there is one.`,
+		Example: `  procsql snapshot verify host1.procsql
+  procsql snapshot verify uac-host1-linux-20260101120000.tar.gz`,
+		Args: cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return a.runVerify(cmd, args[0])
 		},
@@ -89,6 +96,13 @@ exits 1 on the first fault, naming it.`,
 }
 
 func (a *app) runVerify(cmd *cobra.Command, path string) error {
+	isCollection, err := collection.IsCollection(path)
+	if err != nil {
+		return fmt.Errorf("verify %s: %w", path, err)
+	}
+	if isCollection {
+		return a.runVerifyCollection(path)
+	}
 	snap, err := snapshot.Open(cmd.Context(), path, snapshot.Limits{})
 	if err != nil {
 		return err
@@ -108,6 +122,40 @@ func (a *app) runVerify(cmd *cobra.Command, path string) error {
 	fmt.Fprintf(a.stdout, "host: %s, kernel %s\n", m.Host.Hostname, m.Host.KernelRelease)
 	fmt.Fprintf(a.stdout, "captured: %s to %s by %s\n", m.Capture.Start.Format(time.RFC3339Nano), m.Capture.End.Format(time.RFC3339Nano), m.Capture.Collector)
 	fmt.Fprintf(a.stdout, "processes: %d, segments: %d, files: %d (%d bytes)\n", len(m.Procs), sum.Segments, sum.Files, sum.Bytes)
+	return nil
+}
+
+// runVerifyCollection checks a UAC collection against its own hash list:
+// every listed file must be there with its digest, and every file must be
+// listed. It prints each problem and fails when there is one.
+func (a *app) runVerifyCollection(path string) error {
+	tree, err := collection.Open(path)
+	if err != nil {
+		return err
+	}
+	desc := tree.Describe()
+	list, files := tree.Checked()
+	if len(desc.Problems) > 0 {
+		for _, problem := range desc.Problems {
+			fmt.Fprintf(a.stdout, "problem: %s\n", problem)
+		}
+		return fmt.Errorf("%s failed its integrity check: the problems are listed above", path)
+	}
+	if list == "" {
+		return fmt.Errorf("cannot verify %s: the %s collection contains no hash list of its files (UAC writes hash_list.md5, .sha1 or .sha256)", path, desc.Collector)
+	}
+	fmt.Fprintf(a.stdout, "%s: intact\n", path)
+	if info, err := os.Stat(path); err == nil && info.Mode().IsRegular() {
+		digest, err := fileSHA256(path)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(a.stdout, "sha256: %s\n", digest)
+	}
+	host, _ := tree.ReadFile("sys/kernel/hostname")
+	fmt.Fprintf(a.stdout, "host: %s\n", strings.TrimSpace(string(host)))
+	fmt.Fprintf(a.stdout, "captured: %s to %s by %s\n", desc.ReadTime.Format(time.RFC3339), desc.CaptureEnd.Format(time.RFC3339), desc.Collector)
+	fmt.Fprintf(a.stdout, "files: %d match %s\n", files, list)
 	return nil
 }
 
