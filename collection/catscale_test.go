@@ -345,8 +345,9 @@ var catScaleHuntHits = map[string][]string{
 	// 17 for its executable. 37, whose cwd is /dev/shm/.work, is missed
 	// because CatScale lists no cwd link.
 	"executable_in_temp_dir": {"17"},
-	// Missed: 28 ([kworker/0:1]) needs kernel_thread and name from stat.
-	"fake_kernel_thread": nil,
+	// 28 runs sleep as "[kworker/0:1] 3600"; kernel_thread comes from
+	// status.
+	"fake_kernel_thread": {"28"},
 	// Missed: 20 maps /tmp/scenario/lib/libfake.so, but there is no maps
 	// table without /proc/<pid>/maps.
 	"library_from_temp_path": nil,

@@ -5,8 +5,8 @@
 -- description: Lists user-space processes (no PF_KTHREAD flag) that look
 --   like kernel threads. A hit has a command name such as kworker,
 --   ksoftirqd, kthreadd, kswapd, migration/, rcu_, watchdog/, cpuhp/, irq/
---   or jbd2/, or a command line in square brackets as ps shows kernel
---   threads, or an empty command line. Cryptominers and backdoors rename
+--   or jbd2/, or a first argument in square brackets as ps shows kernel
+--   threads (such as "[kworker/0:1] 3600"), or an empty command line. Cryptominers and backdoors rename
 --   themselves this way so that a glance at ps shows nothing unusual.
 --   Zombies, whose command line is empty, are left out.
 -- triage: A real kernel thread has the PF_KTHREAD flag, no exe, and ppid 2
@@ -20,7 +20,7 @@
 SELECT host, pid, ppid, name, state, exe, cmdline, uid, cwd,
   CASE
     WHEN REGEXP_LIKE(name, '^(kworker|ksoftirqd|kthreadd|kswapd|kcompactd|khugepaged|kauditd|khungtaskd|kdevtmpfs|kblockd|migration/|rcu_|watchdog/|cpuhp/|irq/|jbd2/)', 'c') THEN 'kernel thread name'
-    WHEN LEFT(cmdline, 1) = '[' AND RIGHT(cmdline, 1) = ']' THEN 'command line in square brackets'
+    WHEN JSON_UNQUOTE(JSON_EXTRACT(argv, '$[0]')) LIKE '[%]' THEN 'first argument in square brackets'
     ELSE 'empty command line'
   END AS reason
 FROM processes
@@ -28,7 +28,7 @@ WHERE kernel_thread = 0
   AND state NOT IN ('Z', 'X')
   AND (
     REGEXP_LIKE(name, '^(kworker|ksoftirqd|kthreadd|kswapd|kcompactd|khugepaged|kauditd|khungtaskd|kdevtmpfs|kblockd|migration/|rcu_|watchdog/|cpuhp/|irq/|jbd2/)', 'c')
-    OR (LEFT(cmdline, 1) = '[' AND RIGHT(cmdline, 1) = ']')
+    OR JSON_UNQUOTE(JSON_EXTRACT(argv, '$[0]')) LIKE '[%]'
     OR LENGTH(cmdline_raw) = 0
   )
 ORDER BY host, pid

@@ -126,36 +126,18 @@ func recordsEntry(data []byte, name string) ([]byte, bool) {
 // tarChecksumOK checks a tar header's checksum: the octal sum of its bytes
 // with the checksum field counted as spaces.
 func tarChecksumOK(hdr []byte) bool {
-	var sum, want int64
-	for i, c := range hdr {
-		if i >= 148 && i < 156 {
-			c = ' '
-		}
-		sum += int64(c)
-	}
-	digits := 0
-	for _, c := range hdr[148:156] {
-		if c == 0 || c == ' ' {
-			if digits > 0 {
-				break
-			}
-			continue
-		}
-		if c < '0' || c > '7' {
-			return false
-		}
-		want = want*8 + int64(c-'0')
-		digits++
-	}
-	return digits > 0 && sum == want
+	want, err := parseTarOctal(hdr[148:156])
+	return err == nil && tarBlockSum(hdr[:tarBlockSize]) == want
 }
 
 // parseSegment reads a segment's records, the first tar entry, and takes
-// each read's bytes at the offset its record gives, checking that they lie
-// inside the segment. With verify it also walks every tar header and checks
-// that the entries are regular files inside the segment, each recorded once
-// at its offset and with its SHA-256. exes lists the executable copies of
-// the manifest by archive path.
+// each read's bytes at the offset its record gives, once checkRecordOffsets
+// has checked that the offset starts the data of the only tar entry of the
+// record's path and size. With verify it also reads every entry with
+// archive/tar and checks that the entries are regular files with clean
+// names inside the segment, each recorded once at its offset and with its
+// SHA-256. exes lists the executable copies of the manifest by archive
+// path.
 func parseSegment(seg Segment, data []byte, limits Limits, exes map[string]Executable, verify bool) (*segment, error) {
 	raw, ok := recordsEntry(data, recordsName(seg.Name))
 	if !ok || int64(len(raw)) > limits.MaxEntrySize {
@@ -239,6 +221,9 @@ func segmentFromRecords(seg Segment, data, raw []byte, limits Limits, exes map[s
 		}
 		total += rec.Size
 	}
+	if err := checkRecordOffsets(seg, data, limits, list, exes); err != nil {
+		return nil, err
+	}
 	out := &segment{records: list, content: make([][]byte, len(list))}
 	// A segment of mostly file bytes, such as maps or smaps, keeps the
 	// decompressed buffer itself. A segment of many small files copies
@@ -265,6 +250,155 @@ func segmentFromRecords(seg Segment, data, raw []byte, limits Limits, exes map[s
 	}
 	out.size = int64(len(block)) + int64(len(raw))
 	return out, nil
+}
+
+// checkRecordOffsets walks the tar headers of data and checks each
+// successful read of list, sorted by path. Its path must name one regular
+// entry, of the record's size, whose data starts at the record's offset.
+// Every entry after the records must be such a read or an executable copy
+// of exes. A query then shows the bytes that tar extracts for a path,
+// however the records were made, and no entry that queries do not see
+// can replace a file of another segment when tar extracts the archive.
+// The walk copies no data, and entries in path order, as the capture
+// writes them, need neither a map nor a search.
+func checkRecordOffsets(seg Segment, data []byte, limits Limits, list []Record, exes map[string]Executable) error {
+	// Most segments have a few entries, whose members fit on the stack.
+	// Every entry takes at least one 512-byte block.
+	var buf [32]tarMember
+	members := buf[:0]
+	if n := min(seg.Entries, len(data)/tarBlockSize); n > len(buf) {
+		members = make([]tarMember, 0, n)
+	}
+	members, end, err := walkTar(data, limits.MaxEntrySize, members)
+	if err != nil {
+		return fmt.Errorf("%w: segment %q: %w", ErrCorrupt, seg.Name, err)
+	}
+	if len(members) == 0 {
+		return fmt.Errorf("%w: segment %q has no tar entries", ErrCorrupt, seg.Name)
+	}
+	if end != int64(len(data)) {
+		return fmt.Errorf("%w: segment %q has an end-of-archive marker at byte %d of %d, where tar stops reading; only the manifest frame may end the archive", ErrCorrupt, seg.Name, end, len(data))
+	}
+
+	next := 0      // the member after the last one matched
+	matched := 0   // members matched, one per distinct path
+	previous := "" // path of the last file read
+	for i := range list {
+		rec := &list[i]
+		if !isFileRead(rec) {
+			continue
+		}
+		j := next
+		if j >= len(members) || members[j].offset != rec.Offset {
+			j = sort.Search(len(members), func(k int) bool { return members[k].offset >= rec.Offset })
+		}
+		if j == len(members) || members[j].offset != rec.Offset || string(members[j].name) != rec.Path {
+			return recordOffsetError(seg, members, rec)
+		}
+		if members[j].size != rec.Size {
+			return fmt.Errorf("%w: the record of %q lists %d bytes, but its tar entry at offset %d of segment %q has %d", ErrCorrupt, rec.Path, rec.Size, rec.Offset, seg.Name, members[j].size)
+		}
+		next = j + 1
+		if rec.Path != previous {
+			matched++
+			previous = rec.Path
+		}
+	}
+
+	// members[0] is the records entry: walkTar accepted the stream, so
+	// it found the first entry that parseSegment read. Each path matched
+	// is the name of a member, so when as many paths matched as there are
+	// other members, no two of those share a name. Executable copies are
+	// not matched, so their names are compared.
+	executables := countExecutables(members[1:], exes)
+	if matched+executables != len(members)-1 {
+		return unlistedEntryError(seg, members, list, exes)
+	}
+	if executables > 0 {
+		if name, ok := duplicateMember(members); ok {
+			return fmt.Errorf("%w: entry %q appears twice in segment %q", ErrCorrupt, name, seg.Name)
+		}
+	}
+	return nil
+}
+
+// countExecutables returns how many members are executable copies.
+func countExecutables(members []tarMember, exes map[string]Executable) int {
+	if len(exes) == 0 {
+		return 0
+	}
+	n := 0
+	for _, m := range members {
+		if _, ok := exes[string(m.name)]; ok {
+			n++
+		}
+	}
+	return n
+}
+
+// unlistedEntryError describes why the entries after the records, members
+// without the first, are not one for each file read of list and executable
+// copy: an entry appears twice, or one is neither.
+func unlistedEntryError(seg Segment, members []tarMember, list []Record, exes map[string]Executable) error {
+	if name, ok := duplicateMember(members); ok {
+		return fmt.Errorf("%w: entry %q appears twice in segment %q", ErrCorrupt, name, seg.Name)
+	}
+	members = members[1:]
+	listed := make(map[string]bool, len(list))
+	for i := range list {
+		if isFileRead(&list[i]) {
+			listed[list[i].Path] = true
+		}
+	}
+	for _, m := range members {
+		if _, ok := exes[string(m.name)]; !ok && !listed[string(m.name)] {
+			return fmt.Errorf("%w: entry %q is not listed in the records of segment %q", ErrCorrupt, m.name, seg.Name)
+		}
+	}
+	return fmt.Errorf("%w: the records and executable copies of segment %q do not account for its %d entries after the records", ErrCorrupt, seg.Name, len(members))
+}
+
+// recordOffsetError describes a read record whose offset is not the start
+// of the data of the tar entry named by its path.
+func recordOffsetError(seg Segment, members []tarMember, rec *Record) error {
+	for _, m := range members {
+		if string(m.name) == rec.Path {
+			return fmt.Errorf("%w: the record of %q gives offset %d, but its tar entry starts at %d in segment %q", ErrCorrupt, rec.Path, rec.Offset, m.offset, seg.Name)
+		}
+	}
+	return fmt.Errorf("%w: the record of %q gives offset %d, but segment %q has no regular tar entry of that name", ErrCorrupt, rec.Path, rec.Offset, seg.Name)
+}
+
+// duplicateMember returns a name that two members share. tar extracts the
+// last entry of a name over the earlier ones, so a record of the first
+// would show bytes that tar does not. The capture writes the records
+// entry and then the files in path order, so that order is checked first
+// and a map is built only for a stream out of order.
+func duplicateMember(members []tarMember) (string, bool) {
+	if len(members) < 2 {
+		return "", false
+	}
+	files := members[1:]
+	ordered := true
+	for i := 1; i < len(files) && ordered; i++ {
+		ordered = bytes.Compare(files[i-1].name, files[i].name) < 0
+	}
+	if ordered {
+		first := members[0].name
+		k := sort.Search(len(files), func(k int) bool { return bytes.Compare(files[k].name, first) >= 0 })
+		if k < len(files) && bytes.Equal(files[k].name, first) {
+			return string(first), true
+		}
+		return "", false
+	}
+	seen := make(map[string]bool, len(members))
+	for _, m := range members {
+		if seen[string(m.name)] {
+			return string(m.name), true
+		}
+		seen[string(m.name)] = true
+	}
+	return "", false
 }
 
 // isFileRead reports whether rec is a successful read whose bytes the

@@ -140,7 +140,7 @@ func (s *Snapshot) Verify(ctx context.Context) (VerifySummary, error) {
 		}
 		// Through the loader, not the cache, so a full check does not
 		// evict what queries use.
-		loaded, err := s.loadSegment(seg, true)
+		loaded, err := s.loadBounded(seg, true)
 		if err != nil {
 			return sum, fmt.Errorf("verify snapshot %s: %w", s.path, err)
 		}
@@ -163,7 +163,27 @@ func (s *Snapshot) segment(name string) (*segment, error) {
 	if !ok {
 		return emptySegment, nil
 	}
-	return s.cache.get(name, func() (*segment, error) { return s.loadSegment(seg, false) })
+	return s.cache.get(name, func() (*segment, error) { return s.loadBounded(seg, false) })
+}
+
+// loadBounded loads seg like loadSegment and then checks it against the
+// bounds of a capture of a real /proc (checkCaptureBounds), so a file
+// that describes more than a kernel can fails before a query reads it.
+func (s *Snapshot) loadBounded(seg Segment, verify bool) (*segment, error) {
+	loaded, err := s.loadSegment(seg, verify)
+	if err != nil {
+		return nil, err
+	}
+	if err := checkCaptureBounds(loaded, s.hasSegment); err != nil {
+		return nil, err
+	}
+	return loaded, nil
+}
+
+// hasSegment reports whether the snapshot has a segment called name.
+func (s *Snapshot) hasSegment(name string) bool {
+	_, ok := s.segments[name]
+	return ok
 }
 
 // listedPIDs returns the process directories the capture listed in /proc.

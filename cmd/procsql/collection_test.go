@@ -200,6 +200,7 @@ var uacHuntHits = map[string][]int{
 	"deleted_executable":          {17},
 	"executable_anonymous_memory": {31},
 	"executable_in_temp_dir":      {17, 37, 214, 2688},
+	"fake_kernel_thread":          {28},
 	"first_code_not_exe":          {31},
 	"ld_preload_environment":      {20},
 	"library_from_temp_path":      {20},
@@ -245,7 +246,7 @@ func TestCollectionHunts(t *testing.T) {
 			t.Errorf("%s hit pids %v, want %v", id, got[id], want)
 		}
 	}
-	if want := "hits: 1 critical, 6 high, 6 medium, 1 low (10 hunts matched, "; !strings.Contains(stderr, want) {
+	if want := "hits: 1 critical, 7 high, 6 medium, 1 low (11 hunts matched, "; !strings.Contains(stderr, want) {
 		t.Errorf("stderr lacks %q:\n%s", want, stderr)
 	}
 }
