@@ -58,7 +58,7 @@ func (a *app) run(ctx context.Context, args []string) error {
 // open snapshot keeps only the segments in use and a bounded cache live.
 func tuneGC(command string) {
 	switch command {
-	case "query", "hunt", "shell", "procsql":
+	case "query", "hunt", "shell", "export", "procsql":
 	default:
 		return
 	}
