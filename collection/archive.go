@@ -55,8 +55,8 @@ func (l Limits) maxExpanded(size int64) int64 {
 var ErrCorrupt = errors.New("invalid collection archive")
 
 // errNotLoaded is returned when reading a file whose content an archive did
-// not keep in memory.
-var errNotLoaded = errors.New("content not kept in memory")
+// not keep in memory: it was larger than Limits.MaxFileSize.
+var errNotLoaded = errors.New("larger than procsql reads of one collected file (Limits.MaxFileSize, 64 MiB by default), so its content was not kept")
 
 // hashAlgos are the digests computed for every archive entry while it is
 // read, named as UAC names its hash lists.

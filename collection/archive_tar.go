@@ -272,12 +272,36 @@ func openTarFS(p string, format Format, limits Limits, keep func(string) bool) (
 	}
 	// The tar reader stops at the end-of-archive blocks. Reading on to the
 	// end of the gzip stream makes the gzip reader check its CRC-32 and
-	// length, and shows data appended after the archive.
-	if _, err := io.Copy(io.Discard, bounded); err != nil {
-		return nil, fmt.Errorf("%w: after the last entry: %v (the archive is truncated or damaged)", ErrCorrupt, err)
+	// length. What follows the end blocks may only be the zeros that tar
+	// pads its last record with: anything else, such as a second archive
+	// appended to the file or another gzip member, would be data that
+	// procsql ignored while tar -x extracts it.
+	if err := checkZeroTail(bounded); err != nil {
+		return nil, err
 	}
 	m.sortChildren()
 	return m, nil
+}
+
+// checkZeroTail reads r to its end and fails unless every byte is zero.
+func checkZeroTail(r io.Reader) error {
+	buf := make([]byte, 64<<10)
+	var offset int64
+	for {
+		n, err := r.Read(buf)
+		for i, b := range buf[:n] {
+			if b != 0 {
+				return fmt.Errorf("%w: data follows the end of the tar archive, %d bytes after its end blocks: the file holds more than one archive or was appended to; extract it and check what follows", ErrCorrupt, offset+int64(i))
+			}
+		}
+		offset += int64(n)
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("%w: after the last entry: %v (the archive is truncated or damaged)", ErrCorrupt, err)
+		}
+	}
 }
 
 // readTar fills m from tr.

@@ -63,6 +63,8 @@ func TestOpenRejectsDamagedArchives(t *testing.T) {
 	badCRC := bytes.Clone(archive)
 	badCRC[len(badCRC)-8] ^= 0x01 // the gzip trailer's CRC-32
 	appended := append(bytes.Clone(archive), []byte("trailing data")...)
+	doubled := append(bytes.Clone(archive), archive...)
+	extraMember := append(bytes.Clone(archive), gzipOf(t, "x\n")...)
 	dup := rawTarGz(t, tarFile{tar.Header{Name: "uac.log"}, "a"}, tarFile{tar.Header{Name: "./uac.log"}, "b"})
 
 	cases := []struct {
@@ -75,6 +77,8 @@ func TestOpenRejectsDamagedArchives(t *testing.T) {
 		{"flipped byte in tar.gz", flipped, "the archive is truncated or damaged"},
 		{"wrong gzip checksum", badCRC, "after the last entry"},
 		{"data after the gzip stream", appended, "the archive is truncated or damaged"},
+		{"two archives in one file", doubled, "data follows the end of the tar archive"},
+		{"a gzip member after the archive", extraMember, "data follows the end of the tar archive"},
 		{"truncated zip", zipped[:len(zipped)/2], "the archive is truncated or damaged"},
 		{"text file", []byte("just some notes\n"), "invalid collection archive: neither a directory nor a gzip, tar or zip archive; procsql reads a UAC or CatScale collection"},
 		{"empty file", nil, "invalid collection archive: neither a directory nor a gzip, tar or zip archive"},

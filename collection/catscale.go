@@ -231,7 +231,7 @@ func (s *catScaleSet) describe() (source.Description, []string, error) {
 // hold.
 func (s *catScaleSet) addFixedLossy() {
 	t := s.tree
-	t.AddLossy("CatScale keeps no /proc/<pid>/stat, so processes.name, ppid, state, start_time, threads, nice, vsize_bytes, tty_nr, session, pgrp and kernel_thread and process_sockets.name are NULL, although the rebuilt status file, which no column reads, has the name, parent and state.")
+	t.AddLossy("CatScale keeps no /proc/<pid>/stat, so processes.start_time, nice, vsize_bytes, tty_nr, session and pgrp are NULL, and processes.name, ppid, state, threads and kernel_thread and process_sockets.name come from the status file instead.")
 	t.AddLossy("CatScale keeps no /proc/<pid>/maps, and its map_files listing has no permissions, offsets, devices or inodes, so the maps table is empty, and the map_files links are kept under <pid>/map_files only.")
 	t.AddLossy("CatScale keeps no fdinfo and no stat(2) of open files, so fds.pos, flags, access and size_bytes are NULL, and fds.deleted and processes.exe_deleted rest on the kernel's \" (deleted)\" marker alone.")
 	t.AddLossy("CatScale keeps no cgroup, namespace links or task directories, so processes.cgroup, pid_ns, net_ns and mnt_ns and sockets.net_ns are NULL and the threads table is empty.")

@@ -225,6 +225,7 @@ func TestCatScaleStatFromStatus(t *testing.T) {
 		"28 | 1 | sleep | S | 1 | 0",
 		"31 | 1 | 3 | S | 1 | 0",
 	)
+	e.check("SELECT DISTINCT pid, name FROM process_sockets WHERE pid = 26", "26 | python3")
 	e.check("SELECT COUNT(*) FROM processes WHERE start_time IS NOT NULL OR nice IS NOT NULL OR session IS NOT NULL", "0")
 	e.check("SELECT COUNT(*) FROM processes WHERE exe_sha256 IS NOT NULL OR cwd IS NOT NULL OR cgroup IS NOT NULL OR net_ns IS NOT NULL", "0")
 }
@@ -320,7 +321,7 @@ func TestCatScaleSystemTable(t *testing.T) {
 func TestCatScaleLossyNotes(t *testing.T) {
 	lossy := strings.Join(loadScenario(t).Lossy(), "\n")
 	for _, want := range []string{
-		"CatScale keeps no /proc/<pid>/stat, so processes.name, ppid, state",
+		"CatScale keeps no /proc/<pid>/stat, so processes.start_time, nice",
 		"the maps table is empty",
 		"processes.cwd and root are NULL",
 		"SHA-1 digests of 13 executables (processhashes)",

@@ -177,12 +177,26 @@ func notCollected(op, name string) error {
 	return &fs.PathError{Op: op, Path: name, Err: source.ErrNotCollected}
 }
 
+// missing returns the error for a /proc name the tree lacks. Under a pid
+// the collection does not hold, the process did not exist, as on a live
+// host: the error is plain fs.ErrNotExist, so a lookup of that pid finds
+// no process instead of a row of NULLs. Anything else was not collected.
+func (t *Tree) missing(op, name string) error {
+	first, _, _ := strings.Cut(name, "/")
+	if _, err := strconv.Atoi(first); err == nil {
+		if _, ok := t.dirs[first]; !ok {
+			return &fs.PathError{Op: op, Path: name, Err: fs.ErrNotExist}
+		}
+	}
+	return notCollected(op, name)
+}
+
 // ReadFile implements source.Source.
 func (t *Tree) ReadFile(name string) ([]byte, error) {
 	if data, ok := t.files[name]; ok {
 		return data, nil
 	}
-	return nil, notCollected("read", name)
+	return nil, t.missing("read", name)
 }
 
 // ReadLink implements source.Source.
@@ -190,7 +204,7 @@ func (t *Tree) ReadLink(name string) (string, error) {
 	if target, ok := t.links[name]; ok {
 		return target, nil
 	}
-	return "", notCollected("readlink", name)
+	return "", t.missing("readlink", name)
 }
 
 // ReadDir implements source.Source.
@@ -201,7 +215,7 @@ func (t *Tree) ReadDir(name string) ([]string, error) {
 	if names, ok := t.dirs[name]; ok {
 		return slices.Clone(names), nil
 	}
-	return nil, notCollected("readdir", name)
+	return nil, t.missing("readdir", name)
 }
 
 // Stat implements source.Source.
@@ -209,7 +223,7 @@ func (t *Tree) Stat(name string) (source.FileStat, error) {
 	if st, ok := t.stats[name]; ok {
 		return st, nil
 	}
-	return source.FileStat{}, notCollected("stat", name)
+	return source.FileStat{}, t.missing("stat", name)
 }
 
 // Hash implements source.Source.
@@ -217,21 +231,14 @@ func (t *Tree) Hash(name string) (source.Digest, error) {
 	if d, ok := t.hashes[name]; ok {
 		return d, nil
 	}
-	return source.Digest{}, notCollected("hash", name)
+	return source.Digest{}, t.missing("hash", name)
 }
 
 // ProbePIDs implements source.Source. A collection holds no lookups by
-// number, so it returns the listed pids, which makes the hidden-process
-// check find nothing rather than everything.
+// number, so the probe was not collected: pid_probe is empty and its
+// warning says so, rather than showing probes that never happened.
 func (t *Tree) ProbePIDs(max int) ([]int, error) {
-	var pids []int
-	for _, name := range t.dirs["."] {
-		if pid, err := strconv.Atoi(name); err == nil && pid >= 1 && pid <= max {
-			pids = append(pids, pid)
-		}
-	}
-	sort.Ints(pids)
-	return pids, nil
+	return nil, notCollected("probe", strconv.Itoa(max))
 }
 
 // HostFile implements source.Source.

@@ -58,6 +58,9 @@ func loadUAC(fsys fs.FS, root, location string) (*Tree, error) {
 	u.importHostFiles()
 	checked := verifyHashList(fsys, root, u.tree, uacUnlisted)
 	u.tree.SetChecked(checked.list, checked.checked)
+	if checked.list == "" {
+		u.tree.AddLossy("The collection has no hash_list.sha256, .sha1 or .md5 (UAC ran without hashing), so nothing shows whether its files changed after collection.")
+	}
 	u.addLossyNotes()
 	u.tree.Finish()
 	return u.tree, nil

@@ -312,3 +312,34 @@ func TestUACFileOverSizeLimitIsAProblem(t *testing.T) {
 		})
 	}
 }
+
+// TestCollectionAbsentPID checks that a pid the collection does not hold
+// is no process, in a lookup and as the parent side of a join, on both
+// formats: a row of NULLs would invent a process.
+func TestCollectionAbsentPID(t *testing.T) {
+	db := newUACDB(t, openUAC(t, uacArchive))
+	db.check("SELECT pid, name FROM processes WHERE pid IN (4, 13, 99999) ORDER BY pid", "13 | sleep")
+	db.check("SELECT COUNT(*) FROM fds WHERE pid = 99999", "0")
+	db.check("SELECT COUNT(*) FROM processes c LEFT JOIN processes p ON p.pid = c.ppid AND p.host = c.host WHERE c.pid = 1 AND p.pid IS NULL", "1")
+
+	cs := newCatScaleEngine(t, loadScenario(t))
+	cs.check("SELECT pid, name FROM processes WHERE pid IN (4, 13, 99999) ORDER BY pid", "13 | sleep")
+}
+
+// TestUACWithoutHashLists checks that a collection made without hashing
+// says that it cannot be checked.
+func TestUACWithoutHashLists(t *testing.T) {
+	var entries []uacEntry
+	for _, e := range readUACEntries(t) {
+		if !strings.HasPrefix(e.name, "hash_list.") {
+			entries = append(entries, e)
+		}
+	}
+	tree := openUAC(t, writeUACDir(t, entries, ""))
+	if list, _ := tree.Checked(); list != "" {
+		t.Errorf("checked against %q, want no list", list)
+	}
+	if !slices.ContainsFunc(tree.Lossy(), func(note string) bool { return strings.HasPrefix(note, "The collection has no hash_list.sha256") }) {
+		t.Errorf("lossy notes %q do not say that the collection has no hash list", tree.Lossy())
+	}
+}

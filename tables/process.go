@@ -89,6 +89,23 @@ func (p *Process) parseStat(data []byte, err error) (procfile.Stat, bool) {
 	return procfile.Stat{}, false
 }
 
+// Comm returns the command name from stat, or from the "Name:" line of
+// status when the source did not collect stat (see statOrStatus).
+func (p *Process) Comm() (string, bool) {
+	if st, ok := p.Stat(); ok {
+		return st.Comm, true
+	}
+	if !p.statMissing {
+		return "", false
+	}
+	st, ok := p.Status()
+	if !ok {
+		return "", false
+	}
+	v, ok := st.Value("Name")
+	return procfile.UnescapeStatusName(v), ok
+}
+
 // Status returns the parsed /proc/<pid>/status.
 func (p *Process) Status() (procfile.Status, bool) {
 	return p.status.get(func() (procfile.Status, bool) {

@@ -20,8 +20,7 @@ func init() {
 			if h.proc == nil {
 				return nil
 			}
-			st, ok := h.proc.Stat()
-			return orNull(st.Comm, ok)
+			return orNull(h.proc.Comm())
 		}},
 	}
 	columns = append(columns, socketColumns(func(h heldSocket) *socket { return h.s })...)

@@ -22,7 +22,7 @@ func init() {
 var processColumns = []column[*Process]{
 	{Column{"pid", types.Int32, "process id"}, func(p *Process) any { return int32(p.PID) }},
 	{Column{"ppid", types.Int32, "parent process id (stat)"}, statOrStatus(func(s procfile.Stat) any { return int32(s.PPID) }, statusPPID)},
-	{Column{"name", types.LongText, "command name, comm (stat), at most 15 bytes for most processes"}, statOrStatus(func(s procfile.Stat) any { return s.Comm }, statusName)},
+	{Column{"name", types.LongText, "command name, comm (stat), at most 15 bytes for most processes"}, func(p *Process) any { return orNull(p.Comm()) }},
 	{Column{"state", types.LongText, "state letter (stat): R, S, D, Z, T, t, I ..."}, statOrStatus(func(s procfile.Stat) any { return s.State }, statusState)},
 	{Column{"exe", types.LongText, "executable path from the exe link, without the \" (deleted)\" marker"}, func(p *Process) any {
 		path, _, ok := p.ExePath()
@@ -165,15 +165,6 @@ func statusKthread(st procfile.Status) any {
 		return nil
 	}
 	return boolValue(v == "1")
-}
-
-// statusName returns comm from "Name:", unescaped.
-func statusName(st procfile.Status) any {
-	v, ok := st.Value("Name")
-	if !ok {
-		return nil
-	}
-	return procfile.UnescapeStatusName(v)
 }
 
 func statValue(get func(procfile.Stat) any) func(*Process) any {
