@@ -33,18 +33,18 @@ type Process struct {
 	r   *Reader
 	dir string // "<pid>/", the prefix of every file name of the process
 
-	stat    lazy[procfile.Stat]
+	stat lazy[procfile.Stat]
 	// statMissing is set when the source did not collect stat at all,
 	// which lets a few columns fall back to status (see statOrStatus).
 	statMissing bool
 	status      lazy[procfile.Status]
-	argv    lazy[cmdline]
-	exe     lazy[string]
-	nlink   lazy[uint64]
-	digest  lazy[source.Digest]
-	environ lazy[[]procfile.EnvVar]
-	cgroup  lazy[string]
-	links   []namedLink
+	argv        lazy[cmdline]
+	exe         lazy[string]
+	nlink       lazy[uint64]
+	digest      lazy[source.Digest]
+	environ     lazy[[]procfile.EnvVar]
+	cgroup      lazy[string]
+	links       []namedLink
 }
 
 // namedLink is a link under /proc/<pid>, such as "cwd", read on first use.
