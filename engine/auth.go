@@ -57,9 +57,9 @@ type discardPersister struct{}
 
 func (discardPersister) Persist(*sql.Context, []byte) error { return nil }
 
-// loggingAuth logs each login, and rejected logins at most once per
-// logInterval. The password never reaches the log. With the server's
-// RequireTLS it rejects logins over connections without TLS.
+// loggingAuth logs each login, within the server's rate limits. The
+// password never reaches the log. With the server's RequireTLS it rejects
+// logins over connections without TLS.
 type loggingAuth struct {
 	mysql.AuthServer
 	srv *Server
@@ -88,6 +88,7 @@ const erSecureTransportRequired = 3159
 // password. go-mysql-server v0.20.0 otherwise drops the connection, which
 // clients report as a malformed packet.
 func (m *loggingAuthMethod) HandleUser(c *mysql.Conn, user string) bool {
+	markTLS(c)
 	if m.Name() == mysql.MysqlNativePassword {
 		return true
 	}
@@ -98,6 +99,7 @@ func (m *loggingAuthMethod) HandleAuthPluginData(c *mysql.Conn, user string, ser
 	var getter mysql.Getter
 	var err error
 	srv := m.auth.srv
+	markTLS(c)
 	if srv.cfg.RequireTLS && !c.TLSEnabled() {
 		err = mysql.NewSQLError(erSecureTransportRequired, mysql.SSNetError,
 			"connections without TLS are rejected by this server (--require-tls): connect with TLS, for example mariadb --ssl")
@@ -115,12 +117,9 @@ func (m *loggingAuthMethod) HandleAuthPluginData(c *mysql.Conn, user string, ser
 		if overLimit {
 			return nil, err
 		}
-		if ok, suppressed := srv.rejectedLogins.allow(); ok {
-			srv.log.Warn("login rejected", "connection", c.ConnectionID, "client", addrString(remote), "user", user,
-				"error", err.Error(), "rejected_since_last_line", suppressed)
-		}
+		srv.events.Warn("login rejected", "connection", c.ConnectionID, "client", addrString(remote), "user", user, "error", err.Error())
 		return nil, err
 	}
-	srv.log.Info("client connected", "connection", c.ConnectionID, "client", addrString(remote), "user", user, "tls", c.TLSEnabled())
+	srv.activity.Info("client connected", "connection", c.ConnectionID, "client", addrString(remote), "user", user, "tls", c.TLSEnabled())
 	return getter, nil
 }

@@ -29,15 +29,17 @@ type handler struct {
 
 var _ mysql.Handler = (*handler)(nil)
 
-func (h *handler) NewConnection(c *mysql.Conn) { h.inner.NewConnection(c) }
+func (h *handler) NewConnection(c *mysql.Conn) {
+	h.srv.connectionOpened(c)
+	h.inner.NewConnection(c)
+}
 
 func (h *handler) ConnectionClosed(c *mysql.Conn) {
-	h.srv.sessions.Delete(c.ConnectionID)
-	h.srv.loginRejected.Delete(c.ConnectionID)
-	if h.srv.listener.release(c) {
-		h.srv.log.Info("client disconnected", "connection", c.ConnectionID, "client", remoteAddr(c), "user", c.User)
-	}
+	// go-mysql-server's ConnectionClosed builds a session through
+	// Server.newSession for a connection that has none, so the server
+	// forgets the session after it.
 	h.inner.ConnectionClosed(c)
+	h.srv.connectionClosed(c)
 }
 
 // ConnectionAborted logs a connection that failed before its login ended,
@@ -50,10 +52,7 @@ func (h *handler) ConnectionAborted(c *mysql.Conn, reason string) error {
 	if guard, ok := unwrapConn(c.Conn).(*packetGuard); ok && guard.rejected {
 		return h.inner.ConnectionAborted(c, reason)
 	}
-	if ok, suppressed := h.srv.aborted.allow(); ok {
-		h.srv.log.Warn("connection aborted", "connection", c.ConnectionID, "client", remoteAddr(c), "reason", reason,
-			"aborted_since_last_line", suppressed)
-	}
+	h.srv.events.Warn("connection aborted", "connection", c.ConnectionID, "client", remoteAddr(c), "reason", reason)
 	return h.inner.ConnectionAborted(c, reason)
 }
 
@@ -153,6 +152,9 @@ func (h *handler) limitPrepared(c *mysql.Conn, prepare *mysql.PrepareData) error
 	for _, text := range closed {
 		cache.UncacheStmt(c.ConnectionID, text)
 	}
+	if err := limitPreparedParams(c); err != nil {
+		return err
+	}
 	if len(c.PrepareData) <= maxPreparedStatements && textBytes <= maxPreparedBytes {
 		return nil
 	}
@@ -219,7 +221,7 @@ func (h *handler) killQuery(c *mysql.Conn, kill *sqlparser.Kill, query string, c
 		return mysql.NewSQLError(mysql.ERParseError, mysql.SSClientError, "%s", err.Error())
 	}
 	h.srv.eng.sql.ProcessList.Kill(id)
-	h.srv.log.Info("query killed", "connection", c.ConnectionID, "user", c.User, "killed_connection", id)
+	h.srv.activity.Info("query killed", "connection", c.ConnectionID, "user", c.User, "killed_connection", id)
 	return callback(&sqltypes.Result{}, more)
 }
 
@@ -283,11 +285,13 @@ func (h *handler) run(ctx context.Context, c *mysql.Conn, query string, params [
 			"query stopped after %s, the server's limit (--query-timeout): narrow it, for example with a WHERE clause on pid, or retry when the server is less busy", timeout)
 	case errors.Is(context.Cause(ctx), errMemoryLimit):
 		err = mysql.NewSQLError(mysql.EROutOfResources, mysql.SSUnknownSQLState,
-			"statement canceled because the server's memory use passed its limit of %s: it ran longest of the running statements; narrow it with a WHERE clause or a LIMIT", formatMiB(h.srv.memory.limit))
+			"statement canceled because the server's memory use passed its limit of %s; the server cancels the longest-running statements first: narrow it with a WHERE clause or a LIMIT, or retry when fewer statements run", formatMiB(h.srv.memory.limit))
 	case errors.Is(context.Cause(ctx), errClientGone):
 		err = errClientGone
 	case err != nil && h.srv.stop.Err() != nil:
 		err = mysql.NewSQLError(mysql.ERServerShutdown, mysql.SSServerShutdown, "query canceled because procsql server is shutting down")
+	case killed(ctx, err):
+		err = errQueryKilled
 	}
 	if err != nil {
 		h.logError(c, query, err, params...)
@@ -354,13 +358,8 @@ const maxLoggedQuery = 300
 // logError logs a failed statement with its literals and params redacted,
 // because they may hold a password or a secret the client searched for.
 func (h *handler) logError(c *mysql.Conn, query string, err error, params ...string) {
-	text, removed := redactLiterals(query)
-	removed = append(removed, params...)
-	if len(text) > maxLoggedQuery {
-		text = text[:maxLoggedQuery] + "..."
-	}
-	msg := redactMessage(oneLine(err).Error(), removed)
-	h.srv.log.Warn("query failed", "connection", c.ConnectionID, "user", c.User, "query", text, "error", msg)
+	text, msg := redactForLog(query, err, params)
+	h.srv.activity.Warn("query failed", "connection", c.ConnectionID, "user", c.User, "query", text, "error", msg)
 }
 
 func remoteAddr(c *mysql.Conn) string { return addrString(c.RemoteAddr()) }

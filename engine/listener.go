@@ -31,11 +31,10 @@ type connListener struct {
 	net.Listener
 	max        int // logged-in connections; 0 means no limit
 	maxPending int
-	log        *slog.Logger
-	rejected   logLimiter
-	failed     logLimiter
-	tlsOffered bool
-	logPacket  func(conn net.Conn, kind string, args ...any)
+	log        *limitedLog
+	// guardConfig returns the configuration of the packetGuard of an
+	// accepted connection.
+	guardConfig func(conn net.Conn) guardConfig
 
 	mu       sync.Mutex
 	conns    map[net.Conn]*connState
@@ -56,17 +55,14 @@ const loginTimeout = 10 * time.Second
 // once; the limit is larger with a larger max.
 const minPending = 1024
 
-func newConnListener(ln net.Listener, maxLoggedIn int, log *slog.Logger, tlsOffered bool, logPacket func(net.Conn, string, ...any)) *connListener {
+func newConnListener(ln net.Listener, maxLoggedIn int, log *limitedLog, guardConfig func(net.Conn) guardConfig) *connListener {
 	return &connListener{
-		Listener:   ln,
-		max:        maxLoggedIn,
-		maxPending: max(minPending, maxLoggedIn),
-		log:        log,
-		tlsOffered: tlsOffered,
-		logPacket:  logPacket,
-		rejected:   logLimiter{interval: logInterval},
-		failed:     logLimiter{interval: logInterval},
-		conns:      map[net.Conn]*connState{},
+		Listener:    ln,
+		max:         maxLoggedIn,
+		maxPending:  max(minPending, maxLoggedIn),
+		log:         log,
+		guardConfig: guardConfig,
+		conns:       map[net.Conn]*connState{},
 	}
 }
 
@@ -81,16 +77,13 @@ func (l *connListener) Accept() (net.Conn, error) {
 			return nil, err
 		}
 		if err != nil {
-			if ok, suppressed := l.failed.allow(); ok {
-				l.log.Error("accept failed; retrying", "error", err.Error(), "retry_in", pause.String(), "failed_since_last_line", suppressed)
-			}
+			l.log.Log(slog.LevelError, "accept failed", "accept failed; retrying", "error", err.Error(), "retry_in", pause.String())
 			time.Sleep(pause)
 			pause = min(2*pause, time.Second)
 			continue
 		}
 		pause = 5 * time.Millisecond
-		raw := conn
-		conn = newPacketGuard(raw, l.tlsOffered, func(kind string, args ...any) { l.logPacket(raw, kind, args...) })
+		conn = newPacketGuard(conn, l.guardConfig(conn))
 
 		l.mu.Lock()
 		var oldest net.Conn
@@ -100,10 +93,8 @@ func (l *connListener) Accept() (net.Conn, error) {
 		l.conns[conn] = &connState{accepted: time.Now()}
 		l.mu.Unlock()
 		if oldest != nil {
-			if ok, suppressed := l.rejected.allow(); ok {
-				l.log.Warn("closed the connection logging in longest, because too many are logging in at once",
-					"client", addrString(oldest.RemoteAddr()), "max_logging_in", l.maxPending, "closed_since_last_line", suppressed)
-			}
+			l.log.Warn("closed the connection logging in longest, because too many are logging in at once",
+				"client", addrString(oldest.RemoteAddr()), "max_logging_in", l.maxPending)
 			oldest.Close()
 		}
 		conn.SetReadDeadline(time.Now().Add(loginTimeout))
@@ -131,10 +122,7 @@ func (l *connListener) loginDone(c *mysql.Conn) error {
 	l.mu.Lock()
 	if l.max > 0 && l.loggedIn >= l.max {
 		l.mu.Unlock()
-		if ok, suppressed := l.rejected.allow(); ok {
-			l.log.Warn("login rejected: too many clients", "client", addrString(c.RemoteAddr()),
-				"max_connections", l.max, "rejected_since_last_line", suppressed)
-		}
+		l.log.Warn("login rejected: too many clients", "client", addrString(c.RemoteAddr()), "max_connections", l.max)
 		return mysql.NewSQLError(mysql.ERConCount, "08004", "%s", tooManyConnections)
 	}
 	if state, ok := l.conns[raw]; ok && !state.loggedIn {

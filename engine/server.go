@@ -58,6 +58,9 @@ type ServerConfig struct {
 	// MaxConnections rejects clients beyond this many at once with MySQL
 	// error 1040; 0 means no limit.
 	MaxConnections int
+	// IdleTimeout closes a logged-in connection that sends no command for
+	// this long, with MySQL error 4031; 0 means no limit.
+	IdleTimeout time.Duration
 	// Logger receives the listening address, connections, disconnections
 	// and errors. Nil discards them.
 	Logger *slog.Logger
@@ -74,13 +77,15 @@ type Server struct {
 
 	// loginRejected marks connections whose login failed and was logged,
 	// so their abort is not logged again.
-	loginRejected  sync.Map // connection id (uint32) → true
-	rejectedLogins logLimiter
-	aborted        logLimiter
-	// protocolLog limits the lines about malformed packets and vitess's
-	// own lines, by kind.
-	protocolLog keyedLogLimiter
-	memory      *memoryGuard // nil without a memory limit
+	loginRejected sync.Map // connection id (uint32) → true
+	// events writes the lines about rejected logins and packets, aborted
+	// connections, vitess's own lines and the memory guard: one line per
+	// kind and logInterval.
+	events *limitedLog
+	// activity writes the lines about connections and statements:
+	// activityBurst lines per kind and logInterval.
+	activity *limitedLog
+	memory   *memoryGuard // nil without a memory limit
 	// spooledBytes counts the result bytes that statements hold.
 	spooledBytes atomic.Int64
 	// maxValueBytes bounds one value and the user variables of a session.
@@ -108,6 +113,9 @@ func (e *Engine) NewServer(cfg ServerConfig) (*Server, error) {
 	if cfg.RequireTLS && cfg.TLS == nil {
 		return nil, errors.New("RequireTLS needs a TLS configuration with a certificate")
 	}
+	if cfg.IdleTimeout < 0 {
+		return nil, fmt.Errorf("IdleTimeout %s is negative: give 0 for no limit", cfg.IdleTimeout)
+	}
 	// The system variables are global to the process, and every procsql
 	// server sets the same values.
 	boundSystemVariables()
@@ -130,9 +138,8 @@ func (e *Engine) NewServer(cfg ServerConfig) (*Server, error) {
 	}
 	stop, stopNow := context.WithCancel(context.Background())
 	s := &Server{eng: e, cfg: cfg, log: log, stop: stop, stopNow: stopNow, finished: make(chan struct{})}
-	s.aborted.interval = logInterval
-	s.rejectedLogins.interval = logInterval
-	s.protocolLog.interval = logInterval
+	s.events = newLimitedLog(log, logInterval, 1)
+	s.activity = newLimitedLog(log, logInterval, activityBurst)
 	s.maxValueBytes = DefaultMaxValueBytes
 	if cfg.MaxResultBytes > 0 {
 		s.maxValueBytes = min(s.maxValueBytes, cfg.MaxResultBytes)
@@ -142,9 +149,9 @@ func (e *Engine) NewServer(cfg ServerConfig) (*Server, error) {
 		memoryLimit = defaultMaxMemory(cfg.MaxResultBytes)
 	}
 	if memoryLimit > 0 {
-		s.memory = newMemoryGuard(memoryLimit, log)
+		s.memory = newMemoryGuard(memoryLimit, s.events)
 	}
-	s.listener = newConnListener(ln, cfg.MaxConnections, log, cfg.TLS != nil, s.logPacket)
+	s.listener = newConnListener(ln, cfg.MaxConnections, s.events, s.guardConfig)
 	wrap := func(h mysql.Handler) (mysql.Handler, error) { return &handler{inner: h, srv: s}, nil }
 	s.gms, err = server.NewServerWithHandler(s.gmsConfig(), e.sql, sql.NewContext, s.newSession, nil, wrap)
 	if err != nil {
@@ -157,7 +164,9 @@ func (e *Engine) NewServer(cfg ServerConfig) (*Server, error) {
 // gmsConfig returns the go-mysql-server configuration for s. The listener
 // already applies the connection limit, and the login applies RequireTLS,
 // because the vitess check rejects without a MySQL error number or a log
-// line.
+// line. vitess gets the TLS configuration only to offer TLS in its
+// greeting: the connection guard ends TLS before vitess sees a request for
+// it.
 func (s *Server) gmsConfig() server.Config {
 	return server.Config{
 		Listener:         s.listener,
@@ -199,9 +208,15 @@ func boundSystemVariables() {
 // go-mysql-server v0.20.0 reports 8.0.31 by default.
 const serverVersion = "8.0.31"
 
-// logInterval is the least time between two log lines about rejected
-// logins, or about rejected connections.
+// logInterval is the interval of the log's rate limits: one line per kind
+// about rejected logins, packets and connections, and activityBurst lines
+// per kind about connections and failed statements.
 const logInterval = 10 * time.Second
+
+// activityBurst is the number of lines per kind and logInterval about
+// connections and failed statements. It lets the log show every line of
+// ordinary use, and a count of the rest in a burst.
+const activityBurst = 20
 
 // writeTimeout closes the connection of a client that stops reading a
 // result, so it cannot hold a query's memory for ever.
@@ -266,6 +281,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		// cut off a result that vitess has not yet written out.
 		s.listener.endIdle()
 		s.listener.waitDrained(cancelWait)
+		s.flushLogs()
 		return nil
 	case <-ctx.Done():
 		err = ctx.Err()
@@ -283,7 +299,15 @@ func (s *Server) Shutdown(ctx context.Context) error {
 		s.log.Warn("queries still running after cancellation", "waited", (2 * cancelWait).String())
 	}
 	s.log.Warn("canceled running queries at the end of the grace period", "closed_connections", closed)
+	s.flushLogs()
 	return err
+}
+
+// flushLogs writes the counts of the log lines that the rate limits held
+// back.
+func (s *Server) flushLogs() {
+	s.activity.Close()
+	s.events.Close()
 }
 
 // waitFinished waits up to d for the running queries to end during a
@@ -347,16 +371,20 @@ func (s *Server) isClosing() bool {
 	return s.closing
 }
 
-// logPacket logs a packet that the connection guard rejected, once per kind
-// and logInterval.
-func (s *Server) logPacket(conn net.Conn, kind string, args ...any) {
-	ok, suppressed := s.protocolLog.allow(kind)
-	if !ok {
-		return
+// guardConfig returns the configuration of the packetGuard of conn.
+func (s *Server) guardConfig(conn net.Conn) guardConfig {
+	client := addrString(conn.RemoteAddr())
+	return guardConfig{
+		tls:         s.cfg.TLS,
+		idleTimeout: s.cfg.IdleTimeout,
+		logRejected: func(kind string, args ...any) {
+			attrs := append([]any{"reason", kind, "client", client}, args...)
+			s.events.Log(slog.LevelWarn, "packet rejected: "+kind, "packet rejected; closing the connection", attrs...)
+		},
+		logIdle: func() {
+			s.activity.Info("closed an idle connection", "client", client, "idle_timeout", s.cfg.IdleTimeout.String())
+		},
 	}
-	attrs := append([]any{"reason", kind, "client", addrString(conn.RemoteAddr())}, args...)
-	attrs = append(attrs, "rejected_since_last_line", suppressed)
-	s.log.Warn("packet rejected; closing the connection", attrs...)
 }
 
 func remoteHost(c *mysql.Conn) string {

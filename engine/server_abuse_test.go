@@ -19,8 +19,11 @@ import (
 	"github.com/procsql/procsql/internal/livetest"
 )
 
-// errParse is MySQL's ER_PARSE_ERROR.
-const errParse = 1064
+// MySQL error numbers of failed statements.
+const (
+	errParse            = 1064 // ER_PARSE_ERROR
+	errQueryInterrupted = 1317 // ER_QUERY_INTERRUPTED
+)
 
 // TestServerReadOnlyParsesLikeEngine sends statements whose text only
 // parses after go-mysql-server trims it: a leading Unicode space and extra
@@ -186,9 +189,13 @@ func TestServerKillQueryWithPassword(t *testing.T) {
 		t.Fatalf("KILL QUERY %d: %v", id, err)
 	}
 	select {
-	case <-done:
+	case err := <-done:
 		if took := time.Since(start); took > 10*time.Second {
 			t.Errorf("killed query returned after %s, want well before its 20 s", took)
+		}
+		wantError(t, "killed query", err, errQueryInterrupted)
+		if err != nil && !strings.Contains(err.Error(), "KILL QUERY") {
+			t.Errorf("killed query: error %q does not name KILL QUERY", err)
 		}
 	case <-time.After(15 * time.Second):
 		t.Fatal("the killed query still ran 15 s later")
@@ -217,6 +224,9 @@ func TestServerMemoryGuardCancelsSort(t *testing.T) {
 	took := time.Since(start)
 	heap := peak.stop()
 	wantError(t, "ORDER BY over a cross join of 3.6 billion rows", err, errOutOfResources)
+	if err != nil && strings.Contains(err.Error(), "ran longest") {
+		t.Errorf("error %q claims the statement ran longest, which is not true when an older statement was canceled first", err)
+	}
 	if took > 2*time.Minute {
 		t.Errorf("the sort was canceled after %s, want well before the 3-minute query timeout", took)
 	}

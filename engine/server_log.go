@@ -3,6 +3,7 @@ package engine
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"os"
 	"runtime"
 	"strings"
@@ -78,12 +79,8 @@ func logVitess(format string, args []any) {
 		return
 	}
 
-	ok, suppressed := s.protocolLog.allow(fmt.Sprintf("%s:%d", file, line))
-	if !ok {
-		return
-	}
-	s.log.Warn("protocol error", "detail", formatVitessLine(format, args), "source", caller,
-		"suppressed_since_last_line", suppressed)
+	s.events.Log(slog.LevelWarn, fmt.Sprintf("protocol error at %s:%d", file, line), "protocol error",
+		"detail", formatVitessLine(format, args), "source", caller)
 }
 
 // vitessLineCovered reports whether another line of the log covers the
@@ -104,12 +101,28 @@ func vitessLineCovered(s *Server, caller, format string, args []any) bool {
 		if !ok {
 			continue
 		}
-		// The guard logged the rejected packet already, and a read that
-		// fails at its deadline during a shutdown is how Shutdown ends
-		// idle connections.
-		if errors.Is(err, errPacketRejected) || (errors.Is(err, os.ErrDeadlineExceeded) && s.isClosing()) {
+		// The guard logged the rejected packet or the idle timeout
+		// already, and a read that fails at its deadline during a
+		// shutdown is how Shutdown ends idle connections.
+		if causedBy(err, errPacketRejected) || causedBy(err, errIdleTimeout) || (causedBy(err, os.ErrDeadlineExceeded) && s.isClosing()) {
 			return true
 		}
+	}
+	return false
+}
+
+// causedBy reports whether err or an error it wraps is target. It follows
+// the Cause method of vitess's wrapped errors as well as Unwrap.
+func causedBy(err, target error) bool {
+	for err != nil {
+		if errors.Is(err, target) {
+			return true
+		}
+		wrapper, ok := err.(interface{ Cause() error })
+		if !ok {
+			return false
+		}
+		err = wrapper.Cause()
 	}
 	return false
 }
@@ -131,8 +144,8 @@ func formatVitessLine(format string, args []any) string {
 }
 
 // safeVitessArg returns arg as it may appear in the log. Strings and errors
-// may quote a statement, so they are cut before the parser's "near" and to
-// maxVitessDetail bytes. Byte slices, such as a packet's contents, become
+// may quote a statement, so they are cut before the parser's "near" or a
+// "statement: ", and to maxVitessDetail bytes. Byte slices, such as a packet's contents, become
 // their length.
 func safeVitessArg(arg any) any {
 	switch v := arg.(type) {
@@ -150,9 +163,15 @@ func safeVitessArg(arg any) any {
 	return arg
 }
 
+// detailCuts start the parts of vitess's messages that quote a statement:
+// a parser error's context, and the text of a prepared statement.
+var detailCuts = []string{" near ", "statement: "}
+
 func cutDetail(text string) string {
-	if i := strings.Index(text, " near "); i >= 0 {
-		text = text[:i]
+	for _, cut := range detailCuts {
+		if i := strings.Index(text, cut); i >= 0 {
+			text = text[:i]
+		}
 	}
 	if len(text) > maxVitessDetail {
 		text = text[:maxVitessDetail] + "..."

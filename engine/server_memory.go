@@ -3,7 +3,6 @@ package engine
 import (
 	"context"
 	"errors"
-	"log/slog"
 	"runtime"
 	"runtime/metrics"
 	"sync"
@@ -26,11 +25,10 @@ var errMemoryLimit = errors.New("server memory limit reached")
 // read ignores the cancellation.
 type memoryGuard struct {
 	limit int64
-	log   *slog.Logger
+	log   *limitedLog
 
 	mu         sync.Mutex
 	statements map[*runningStatement]struct{}
-	warned     logLimiter
 }
 
 // runningStatement is a statement that the memory guard may cancel.
@@ -56,8 +54,8 @@ const (
 // garbage that the collector has not freed yet included.
 const heapMetric = "/memory/classes/heap/objects:bytes"
 
-func newMemoryGuard(limit int64, log *slog.Logger) *memoryGuard {
-	return &memoryGuard{limit: limit, log: log, statements: map[*runningStatement]struct{}{}, warned: logLimiter{interval: logInterval}}
+func newMemoryGuard(limit int64, log *limitedLog) *memoryGuard {
+	return &memoryGuard{limit: limit, log: log, statements: map[*runningStatement]struct{}{}}
 }
 
 // add registers a statement that cancel stops.
@@ -141,11 +139,9 @@ func (m *memoryGuard) cancelOldest(heap int64) bool {
 	if sending {
 		oldest.conn.Close()
 	}
-	if ok, suppressed := m.warned.allow(); ok {
-		m.log.Warn("canceled a statement because the server's memory use is over its limit",
-			"connection", oldest.conn.ConnectionID, "client", remoteAddr(oldest.conn), "heap_mib", heap>>20,
-			"limit_mib", m.limit>>20, "closed_connection", sending, "canceled_since_last_line", suppressed)
-	}
+	m.log.Warn("canceled a statement because the server's memory use is over its limit",
+		"connection", oldest.conn.ConnectionID, "client", remoteAddr(oldest.conn), "heap_mib", heap>>20,
+		"limit_mib", m.limit>>20, "closed_connection", sending)
 	return true
 }
 

@@ -35,9 +35,24 @@ func newServerSession(base *sql.BaseSession, maxVariableBytes int64) *serverSess
 }
 
 // SetUserVariable implements sql.Session. It fails when the session's user
-// variables would hold more than maxVariableBytes in all.
+// variables would hold more than maxVariableBytes in all, or a JSON
+// document nested deeper than maxJSONDepth.
 func (s *serverSession) SetUserVariable(ctx *sql.Context, name string, value any, typ sql.Type) error {
-	size := valueSize(value)
+	var size int64
+	if doc, ok := value.(sql.JSONWrapper); ok {
+		// A document that grows one level per statement could otherwise
+		// nest deep enough to overflow the stack of whatever prints it.
+		stats, err := measureJSON(doc, s.maxVariableBytes)
+		if err != nil {
+			return err
+		}
+		if err := checkJSONDepth("the value of @"+name, stats); err != nil {
+			return err
+		}
+		size = stats.bytes
+	} else {
+		size = valueSize(value)
+	}
 	key := strings.ToLower(name)
 	s.mu.Lock()
 	total := s.totalBytes - s.variableBytes[key] + size

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"fmt"
+	"reflect"
 
 	"github.com/dolthub/vitess/go/vt/sqlparser"
 )
@@ -23,57 +24,132 @@ const (
 	// maxStatementNodes bounds the syntax tree's size: expressions, names
 	// and values.
 	maxStatementNodes = 100000
+	// maxWalkedValues bounds the Go values that checkStatementSize visits,
+	// nodes and the fields, slices and pointers between them, so that the
+	// walk ends on any tree.
+	maxWalkedValues = 50 * maxStatementNodes
 )
 
+// sqlNodeType is the interface that every node of a syntax tree implements.
+var sqlNodeType = reflect.TypeFor[sqlparser.SQLNode]()
+
+// comparisonType is the node of a comparison, whose IN lists count towards
+// maxListValues.
+var comparisonType = reflect.TypeFor[sqlparser.ComparisonExpr]()
+
 // checkStatementSize returns an error when stmt exceeds one of the limits
-// above. It walks the tree with a stack of its own, because a recursive
-// walk of a statement nested millions deep would overflow the goroutine
-// stack, which ends the whole process.
+// above. It visits every field of every node through reflection, because
+// sqlparser.Walk skips parts of some nodes: the WITH and ORDER BY of a
+// UNION, the WINDOW clause of a SELECT and the statement of an EXPLAIN. It
+// walks with a stack of its own, because a recursive walk of a statement
+// nested millions deep would overflow the goroutine stack, which ends the
+// whole process.
 func checkStatementSize(stmt sqlparser.Statement) error {
 	type entry struct {
-		node  sqlparser.SQLNode
-		depth int
+		value reflect.Value
+		depth int  // of the nearest node at or above value
+		node  bool // value's pointer was counted as a node already
 	}
-	stack := []entry{{node: stmt, depth: 1}}
-	nodes, listValues := 0, 0
+	stack := []entry{{value: reflect.ValueOf(&stmt).Elem()}}
+	nodes, listValues, walked := 0, 0, 0
+	seen := map[uintptr]bool{}
 	for len(stack) > 0 {
 		top := stack[len(stack)-1]
 		stack = stack[:len(stack)-1]
-		nodes++
-		if nodes > maxStatementNodes {
-			return fmt.Errorf("statement has more than %d expressions, names and values, procsql's limit: split it into smaller statements", maxStatementNodes)
+		walked++
+		if walked > maxWalkedValues {
+			return fmt.Errorf("statement is too large to check, beyond %d parts: split it into smaller statements", maxWalkedValues)
 		}
-		if top.depth > maxExpressionDepth {
-			return fmt.Errorf("statement nests expressions more than %d deep, procsql's limit: split long chains of operators such as a+b+c or x OR y, for example into an IN list", maxExpressionDepth)
+		v, depth := top.value, top.depth
+		if !top.node && isNode(v) {
+			nodes++
+			depth++
+			if nodes > maxStatementNodes {
+				return fmt.Errorf("statement has more than %d expressions, names and values, procsql's limit: split it into smaller statements", maxStatementNodes)
+			}
+			if depth > maxExpressionDepth {
+				return fmt.Errorf("statement nests expressions more than %d deep, procsql's limit: split long chains of operators such as a+b+c or x OR y, for example into an IN list", maxExpressionDepth)
+			}
 		}
-		if cmp, ok := top.node.(*sqlparser.ComparisonExpr); ok && (cmp.Operator == sqlparser.InStr || cmp.Operator == sqlparser.NotInStr) {
-			if tuple, ok := cmp.Right.(sqlparser.ValTuple); ok {
-				listValues += len(tuple)
+		switch v.Kind() {
+		case reflect.Interface:
+			if !v.IsNil() {
+				stack = append(stack, entry{value: v.Elem(), depth: depth})
+			}
+		case reflect.Pointer:
+			if v.IsNil() || seen[v.Pointer()] {
+				continue
+			}
+			seen[v.Pointer()] = true
+			stack = append(stack, entry{value: v.Elem(), depth: depth, node: isNode(v)})
+		case reflect.Struct:
+			if v.Type() == comparisonType {
+				listValues += inListValues(v)
 				if listValues > maxListValues {
 					return fmt.Errorf("statement has more than %d values in IN lists, procsql's limit: split the list over several statements, or match a pattern with LIKE or REGEXP_LIKE", maxListValues)
 				}
 			}
-		}
-		for _, child := range childNodes(top.node) {
-			stack = append(stack, entry{node: child, depth: top.depth + 1})
+			for i := range v.NumField() {
+				if mayHoldNodes(v.Field(i).Type()) {
+					stack = append(stack, entry{value: v.Field(i), depth: depth})
+				}
+			}
+		case reflect.Slice, reflect.Array:
+			if !mayHoldNodes(v.Type().Elem()) {
+				continue
+			}
+			for i := range v.Len() {
+				stack = append(stack, entry{value: v.Index(i), depth: depth})
+			}
+		case reflect.Map:
+			if !mayHoldNodes(v.Type().Elem()) {
+				continue
+			}
+			iter := v.MapRange()
+			for iter.Next() {
+				stack = append(stack, entry{value: iter.Value(), depth: depth})
+			}
 		}
 	}
 	return nil
 }
 
-// childNodes returns the nodes directly under node. sqlparser.Walk visits a
-// node and then, if the visit returns true, each node under it; the visit
-// below descends only from node itself.
-func childNodes(node sqlparser.SQLNode) []sqlparser.SQLNode {
-	var children []sqlparser.SQLNode
-	first := true
-	sqlparser.Walk(func(n sqlparser.SQLNode) (bool, error) {
-		if first {
-			first = false
-			return true, nil
-		}
-		children = append(children, n)
-		return false, nil
-	}, node)
-	return children
+// isNode reports whether v is a syntax tree node: a pointer to a node, or a
+// node that is a value, such as a list of expressions.
+func isNode(v reflect.Value) bool {
+	switch v.Kind() {
+	case reflect.Pointer, reflect.Struct, reflect.Slice, reflect.Map:
+		return v.Type().Implements(sqlNodeType)
+	}
+	return false
+}
+
+// mayHoldNodes reports whether a value of type t may hold a node. Strings,
+// numbers and slices of them, such as a literal's bytes, hold none, and the
+// walk skips them.
+func mayHoldNodes(t reflect.Type) bool {
+	switch t.Kind() {
+	case reflect.Interface, reflect.Pointer, reflect.Struct, reflect.Map:
+		return true
+	case reflect.Slice, reflect.Array:
+		return mayHoldNodes(t.Elem())
+	}
+	return false
+}
+
+// inListValues returns the number of values in the list of v, a
+// sqlparser.ComparisonExpr, when its operator is IN or NOT IN.
+func inListValues(v reflect.Value) int {
+	operator := v.FieldByName("Operator").String()
+	if operator != sqlparser.InStr && operator != sqlparser.NotInStr {
+		return 0
+	}
+	right := v.FieldByName("Right")
+	if right.Kind() == reflect.Interface && !right.IsNil() {
+		right = right.Elem()
+	}
+	if right.Type() == reflect.TypeFor[sqlparser.ValTuple]() {
+		return right.Len()
+	}
+	return 0
 }

@@ -21,6 +21,7 @@ const (
 	errNotSupportedYet = 1235 // ER_NOT_SUPPORTED_YET
 	errValueTooLarge   = 1301 // ER_WARN_ALLOWED_PACKET_OVERFLOWED
 	errTooManyPrepared = 1461 // ER_MAX_PREPARED_STMT_COUNT_REACHED
+	errJSONTooDeep     = 3157 // ER_JSON_DOCUMENT_TOO_DEEP
 	// errUnknown is ER_UNKNOWN_ERROR, which go-mysql-server v0.20.0
 	// returns for a system variable set out of its range, where MySQL
 	// returns 1231.
@@ -253,4 +254,131 @@ func startPeakHeap(t *testing.T) *peakHeap {
 func (p *peakHeap) stop() uint64 {
 	close(p.done)
 	return <-p.peak
+}
+
+// TestQueryBoundsJSONValues runs the JSON functions that build a document
+// larger than their arguments, through engine.Query as procsql query does.
+// Each must fail with error 1301, or 3157 for a document nested too deep,
+// before it prints gigabytes, and keep the heap far below what the
+// statement requests.
+func TestQueryBoundsJSONValues(t *testing.T) {
+	eng := newTreeEngine(t)
+	session := eng.NewSession(context.Background())
+	repeat := func(n int, arg string) string {
+		return strings.TrimSuffix(strings.Repeat(arg+", ", n), ", ")
+	}
+	deepArray := "CAST(CONCAT(REPEAT('[', 9000), REPEAT(']', 9000)) AS JSON)"
+	deepStrings := "CONCAT(REPEAT('[\"x\", ', 9000), '\"x\"', REPEAT(']', 9000))"
+	cases := []struct{ name, query, errno string }{
+		{"JSON_ARRAY of 40 values of 60 MB", "SELECT LENGTH(JSON_ARRAY(" + repeat(40, "REPEAT('a', 60000000)") + "))", "1301"},
+		{"JSON_OBJECT of 3 values of 30 MB", "SELECT LENGTH(JSON_OBJECT('a', REPEAT('a', 30000000), 'b', REPEAT('b', 30000000), 'c', REPEAT('c', 30000000)))", "1301"},
+		{"JSON_ARRAY of control characters", "SELECT LENGTH(JSON_ARRAY(REPEAT(CHAR(1), 20000000)))", "1301"},
+		{"nested JSON_QUOTE", "SELECT LENGTH(JSON_QUOTE(JSON_QUOTE(JSON_QUOTE(JSON_QUOTE(JSON_QUOTE(REPEAT('\"', 3000000)))))))", "1301"},
+		{"JSON_ARRAY_APPEND", "SELECT LENGTH(JSON_ARRAY_APPEND('[]', '$', REPEAT('x', 40000000), '$', REPEAT('y', 40000000)))", "1301"},
+		{"JSON_ARRAY_INSERT", "SELECT LENGTH(JSON_ARRAY_INSERT('[1]', '$[0]', REPEAT('x', 40000000), '$[0]', REPEAT('y', 40000000)))", "1301"},
+		{"JSON_SET", "SELECT LENGTH(JSON_SET(JSON_ARRAY(REPEAT('x', 30000000)), '$[1]', REPEAT('y', 30000000), '$[2]', REPEAT('z', 30000000)))", "1301"},
+		{"JSON_INSERT", "SELECT LENGTH(JSON_INSERT('{}', '$.a', REPEAT('x', 40000000), '$.b', REPEAT('y', 40000000)))", "1301"},
+		{"JSON_REPLACE", "SELECT LENGTH(JSON_REPLACE(JSON_ARRAY(1, 2), '$[0]', REPEAT('x', 40000000), '$[1]', REPEAT('y', 40000000)))", "1301"},
+		{"JSON_MERGE_PRESERVE", "SELECT LENGTH(JSON_MERGE_PRESERVE(JSON_ARRAY(REPEAT('x', 30000000)), JSON_ARRAY(REPEAT('y', 30000000)), JSON_ARRAY(REPEAT('z', 30000000))))", "1301"},
+		{"JSON_MERGE", "SELECT LENGTH(JSON_MERGE(JSON_ARRAY(REPEAT('x', 40000000)), JSON_ARRAY(REPEAT('y', 40000000))))", "1301"},
+		{"JSON_MERGE_PATCH", "SELECT LENGTH(JSON_MERGE_PATCH(JSON_OBJECT('a', REPEAT('x', 40000000)), JSON_OBJECT('b', REPEAT('y', 40000000))))", "1301"},
+		{"JSON_PRETTY of a deep document", "SELECT LENGTH(JSON_PRETTY(" + deepArray + "))", "1301"},
+		{"JSON_EXTRACT of many paths", "SELECT LENGTH(JSON_EXTRACT(JSON_ARRAY(REPEAT('x', 10000000)), " + repeat(10, "'$'") + "))", "1301"},
+		{"JSON_SEARCH of deep strings", "SELECT LENGTH(JSON_SEARCH(" + deepStrings + ", 'all', 'x'))", "1301"},
+		{"JSON_ARRAY deeper than 10,000", "SELECT JSON_DEPTH(JSON_ARRAY(JSON_ARRAY(CAST(CONCAT(REPEAT('[', 9999), REPEAT(']', 9999)) AS JSON))))", "3157"},
+	}
+	peak := startPeakHeap(t)
+	for _, c := range cases {
+		_, err := eng.Query(session, c.query)
+		if err == nil || !strings.Contains(err.Error(), "errno "+c.errno) {
+			t.Errorf("%s: error %v, want MySQL error %s", c.name, err, c.errno)
+		}
+	}
+	if got := peak.stop(); got > 768<<20 {
+		t.Errorf("heap peaked at %d MiB while JSON values of gigabytes were rejected, want under 768 MiB", got>>20)
+	}
+
+	// Values under the limit keep their results.
+	for _, c := range []struct{ query, want string }{
+		{"SELECT LENGTH(JSON_ARRAY(REPEAT('a', 1000000)))", "1000004"},
+		{"SELECT JSON_ARRAY(1, 'x\"y', NULL, JSON_OBJECT('k', 'v'))", `[1, "x\"y", null, {"k": "v"}]`},
+		{"SELECT JSON_QUOTE(JSON_QUOTE('a\"b'))", `"\"a\\\"b\""`},
+		{"SELECT JSON_SET('{\"a\": 1}', '$.b', 'x')", `{"a": 1, "b": "x"}`},
+		{"SELECT JSON_ARRAY_APPEND('[1, [2]]', '$[1]', 3)", `[1, [2, 3]]`},
+		{"SELECT JSON_MERGE_PRESERVE('{\"a\": 1}', '{\"a\": 2}')", `{"a": [1, 2]}`},
+		{"SELECT JSON_MERGE_PATCH('{\"a\": 1}', '{\"b\": 2}')", `{"a": 1, "b": 2}`},
+		{"SELECT JSON_EXTRACT('[1, 2]', '$[1]', '$[0]')", `[2, 1]`},
+		{"SELECT JSON_SEARCH('[\"a\", [\"a\"]]', 'all', 'a')", `["$[0]", "$[1][0]"]`},
+		{"SELECT JSON_PRETTY('[1]')", "[\n  1\n]"},
+		{"SELECT JSON_DEPTH(JSON_ARRAY(" + deepArray + "))", "9001"},
+	} {
+		res, err := eng.Query(session, c.query)
+		if err != nil {
+			t.Errorf("%s: %v", c.query, err)
+			continue
+		}
+		got := fmt.Sprint(res.Rows[0][0])
+		if text, ok := res.Rows[0][0].(interface{ JSONString() (string, error) }); ok {
+			got, _ = text.JSONString()
+		}
+		if got != c.want {
+			t.Errorf("%s = %s, want %s", c.query, got, c.want)
+		}
+	}
+}
+
+// TestServerBoundsJSONValues sends the JSON statements that ran the server
+// out of memory, and grows a user variable's document past the depth that
+// the server prints safely.
+func TestServerBoundsJSONValues(t *testing.T) {
+	server := startServer(t, treeSource(t, cleanTree), engine.ServerConfig{})
+	conn := pinConn(t, openDB(t, server.config()))
+	ctx := context.Background()
+	for _, c := range []struct {
+		query  string
+		number uint16
+	}{
+		{"SELECT LENGTH(JSON_ARRAY(" + strings.TrimSuffix(strings.Repeat("REPEAT('a', 60000000), ", 40), ", ") + "))", errValueTooLarge},
+		{"SELECT LENGTH(JSON_QUOTE(JSON_QUOTE(JSON_QUOTE(JSON_QUOTE(JSON_QUOTE(REPEAT('\"', 3000000)))))))", errValueTooLarge},
+		{"SET @deep = (SELECT JSON_ARRAYAGG(JSON_ARRAY(d)) FROM (SELECT CAST(CONCAT(REPEAT('[', 9999), REPEAT(']', 9999)) AS JSON) AS d) t)", errJSONTooDeep},
+	} {
+		_, err := conn.ExecContext(ctx, c.query)
+		wantError(t, shortStatement(c.query), err, c.number)
+		var n int
+		if err := conn.QueryRowContext(ctx, "SELECT COUNT(*) FROM processes").Scan(&n); err != nil || n != 14 {
+			t.Fatalf("after %s: SELECT COUNT(*) FROM processes = %d, %v; want 14", shortStatement(c.query), n, err)
+		}
+	}
+}
+
+// TestServerLimitsPreparedParameters prepares statements of 22,000
+// parameters each. A connection's statements may have 65,535 parameters in
+// all, because the server keeps memory for each: 256 statements of 30,000
+// took about 3 GB.
+func TestServerLimitsPreparedParameters(t *testing.T) {
+	server := startServer(t, treeSource(t, cleanTree), engine.ServerConfig{})
+	conn := pinConn(t, openDB(t, server.config()))
+	ctx := context.Background()
+	query := "SELECT " + strings.TrimSuffix(strings.Repeat("?, ", 22000), ", ")
+
+	first, err := conn.PrepareContext(ctx, query+" AS first")
+	if err != nil {
+		t.Fatalf("prepare 22,000 parameters: %v", err)
+	}
+	if _, err := conn.PrepareContext(ctx, query+" AS second"); err != nil {
+		t.Fatalf("prepare 44,000 parameters in all: %v", err)
+	}
+	_, err = conn.PrepareContext(ctx, query+" AS third")
+	wantError(t, "prepare 66,000 parameters in all", err, errTooManyPrepared)
+	if err != nil && !strings.Contains(err.Error(), "66000 parameters") {
+		t.Errorf("error %q does not name the 66000 parameters", err)
+	}
+
+	// Closing a statement gives its parameters back.
+	if err := first.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := conn.PrepareContext(ctx, query+" AS fourth"); err != nil {
+		t.Errorf("prepare after closing a statement: %v", err)
+	}
 }

@@ -3,6 +3,8 @@ package engine
 import (
 	"context"
 	"fmt"
+	"math"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -50,34 +52,57 @@ type sizeBound func(ctx *sql.Context, args []any) int64
 
 // boundedFunctions are the built-in functions whose result can be much
 // larger than their arguments. The provider replaces each with a
-// boundedCall, which fails before the call when the bound exceeds the
-// value limit, and after the call when the result does. A function
-// without a bound (nil) is only checked after the call, so it may build a
-// value a few times the limit before it fails. HEX, for example, doubles
-// its argument.
+// boundedCall, which fails while it evaluates the arguments once they take
+// more than the value limit together, before the call when the bound
+// exceeds the limit, and after the call when the result does. A function
+// without a bound (nil) evaluates its own arguments and is only checked
+// after the call, so it may build a value a few times the limit before it
+// fails. HEX, for example, doubles its argument.
 //
-// NOTE: the JSON functions and the aggregates JSON_ARRAYAGG and
-// JSON_OBJECTAGG are not bounded here. GROUP_CONCAT is bounded by
-// group_concat_max_len, which NewServer caps at the value limit.
+// The JSON functions that build a document larger than their arguments
+// are bounded by the stats that measureJSON takes of their arguments, and
+// their result is measured, not printed, before it is returned.
+//
+// NOTE: the aggregates JSON_ARRAYAGG and JSON_OBJECTAGG, and CAST(... AS
+// JSON), are not bounded here. go-mysql-server prints a float in full, so
+// the text 1e300 becomes 301 digits: CAST of 6 MB of such numbers printed
+// 303 MB, with 1.6 GB resident, in procsql query. The memory guard cannot
+// stop the printing of one value, which never checks its context.
+// GROUP_CONCAT is bounded by group_concat_max_len, which NewServer caps at
+// the value limit.
 var boundedFunctions = map[string]sizeBound{
-	"repeat":         repeatBound,
-	"space":          spaceBound,
-	"lpad":           padBound,
-	"rpad":           padBound,
-	"concat":         concatBound,
-	"concat_ws":      concatWSBound,
-	"replace":        replaceBound,
-	"regexp_replace": regexpReplaceBound,
-	"date_format":    formatBound,
-	"time_format":    formatBound,
-	"hex":            nil,
-	"to_base64":      nil,
-	"quote":          nil,
-	"lower":          nil,
-	"lcase":          nil,
-	"upper":          nil,
-	"ucase":          nil,
-	"uncompress":     nil,
+	"repeat":              repeatBound,
+	"space":               spaceBound,
+	"lpad":                padBound,
+	"rpad":                padBound,
+	"concat":              concatBound,
+	"concat_ws":           concatWSBound,
+	"replace":             replaceBound,
+	"regexp_replace":      regexpReplaceBound,
+	"date_format":         formatBound,
+	"time_format":         formatBound,
+	"json_array":          jsonBound(jsonListBound),
+	"json_object":         jsonBound(jsonListBound),
+	"json_quote":          jsonBound(jsonQuoteBound),
+	"json_array_append":   jsonBound(jsonModifyBound),
+	"json_array_insert":   jsonBound(jsonModifyBound),
+	"json_insert":         jsonBound(jsonModifyBound),
+	"json_set":            jsonBound(jsonModifyBound),
+	"json_replace":        jsonBound(jsonModifyBound),
+	"json_merge":          jsonBound(jsonMergeBound),
+	"json_merge_preserve": jsonBound(jsonMergeBound),
+	"json_merge_patch":    jsonBound(jsonMergePatchBound),
+	"json_pretty":         jsonBound(jsonPrettyBound),
+	"json_extract":        jsonBound(jsonExtractBound),
+	"json_search":         jsonBound(jsonSearchBound),
+	"hex":                 nil,
+	"to_base64":           nil,
+	"quote":               nil,
+	"lower":               nil,
+	"lcase":               nil,
+	"upper":               nil,
+	"ucase":               nil,
+	"uncompress":          nil,
 }
 
 // builtinFunctions are go-mysql-server's functions by name.
@@ -157,21 +182,13 @@ func (c *boundedCall) Eval(ctx *sql.Context, row sql.Row) (any, error) {
 	limit := maxValueBytes(ctx)
 	call := c.inner
 	if c.bound != nil {
-		children := c.inner.Children()
-		values := make([]any, len(children))
-		literals := make([]sql.Expression, len(children))
-		for i, child := range children {
-			v, err := child.Eval(ctx, row)
-			if err != nil {
-				return nil, err
-			}
-			values[i] = v
-			literals[i] = expression.NewLiteral(v, child.Type())
+		values, literals, err := c.evalArgs(ctx, row, limit)
+		if err != nil {
+			return nil, err
 		}
 		if size := c.bound(ctx, values); size > limit {
 			return nil, c.tooLarge(size, limit, "could reach")
 		}
-		var err error
 		if call, err = c.inner.WithChildren(literals...); err != nil {
 			return nil, err
 		}
@@ -180,10 +197,67 @@ func (c *boundedCall) Eval(ctx *sql.Context, row sql.Row) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	if _, ok := result.(sql.JSONWrapper); ok {
+		stats, err := measureJSON(result, limit)
+		if err != nil {
+			return nil, err
+		}
+		if stats.bytes > limit {
+			return nil, c.tooLarge(stats.bytes, limit, "would print as more than")
+		}
+		return result, checkJSONDepth(strings.ToUpper(c.name)+"()", stats)
+	}
 	if size := valueSize(result); size > limit {
 		return nil, c.tooLarge(size, limit, "is")
 	}
 	return result, nil
+}
+
+// evalArgs evaluates the arguments of the call and returns them as values
+// and as literals. It fails as soon as the arguments take more than limit
+// bytes together, so that a call does not hold many arguments each near
+// the limit. It parses the text arguments that a JSON function reads as
+// documents, so that the bound measures the document.
+func (c *boundedCall) evalArgs(ctx *sql.Context, row sql.Row, limit int64) ([]any, []sql.Expression, error) {
+	children := c.inner.Children()
+	values := make([]any, len(children))
+	literals := make([]sql.Expression, len(children))
+	documentArg, parsesDocuments := jsonDocumentArgs[c.name]
+	var total int64
+	for i, child := range children {
+		v, err := child.Eval(ctx, row)
+		if err != nil {
+			return nil, nil, err
+		}
+		typ := child.Type()
+		if parsesDocuments && (documentArg == -1 || documentArg == i) {
+			if doc, parsed := parseJSONArg(v); parsed {
+				v, typ = doc, types.JSON
+			}
+		}
+		var size int64
+		if _, ok := v.(sql.JSONWrapper); ok {
+			stats, err := measureJSON(v, limit)
+			if err != nil {
+				return nil, nil, err
+			}
+			if err := checkJSONDepth("argument "+strconv.Itoa(i+1)+" of "+strings.ToUpper(c.name)+"()", stats); err != nil {
+				return nil, nil, err
+			}
+			size = stats.bytes
+		} else {
+			size = valueSize(v)
+		}
+		total += size
+		if total > limit {
+			return nil, nil, mysql.NewSQLError(erValueTooLarge, mysql.SSUnknownSQLState,
+				"arguments of %s() take more than %d bytes together, the limit (%s) on one value: use shorter arguments",
+				strings.ToUpper(c.name), limit, formatMiB(limit))
+		}
+		values[i] = v
+		literals[i] = expression.NewLiteral(v, typ)
+	}
+	return values, literals, nil
 }
 
 func (c *boundedCall) tooLarge(size, limit int64, verb string) error {
@@ -201,7 +275,8 @@ func formatMiB(n int64) string {
 }
 
 // valueSize returns the size in bytes of v as text: exact for strings and
-// byte slices, and the length of its printed form for other values.
+// byte slices, an upper bound for JSON documents, and the length of its
+// printed form for other values.
 func valueSize(v any) int64 {
 	switch v := v.(type) {
 	case nil:
@@ -210,6 +285,12 @@ func valueSize(v any) int64 {
 		return int64(len(v))
 	case []byte:
 		return int64(len(v))
+	case sql.JSONWrapper:
+		stats, err := measureJSON(v, math.MaxInt64)
+		if err != nil {
+			return 0
+		}
+		return stats.bytes
 	default:
 		return int64(len(fmt.Sprint(v)))
 	}

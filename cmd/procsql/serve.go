@@ -26,6 +26,7 @@ type serveOptions struct {
 	maxRows        int
 	maxResultMiB   int64
 	maxConnections int
+	idleTimeout    time.Duration
 	grace          time.Duration
 	huntsDir       string
 }
@@ -53,11 +54,18 @@ login; that is needed to listen on other addresses.
 Each statement reads /proc afresh and consistently, and runs under the
 limits below, which clients cannot lift. Results are held in memory until the
 statement ends, so a statement over a limit fails with a MySQL error and the
-connection stays usable. Fixed limits also bound one value (64 MiB), a
-client's packet (4 MiB), a statement's shape (10,000 IN values, nesting 256
-deep) and prepared statements (256 per connection); when the heap passes
+connection stays usable. Fixed limits also bound one value (64 MiB, JSON
+documents included), a client's packet (4 MiB, over TLS too), the long data
+of a connection's prepared statements (4 MiB in all), a statement's shape
+(10,000 IN values, nesting 256 deep) and prepared statements (256 per
+connection, 65,535 parameters in all). When the heap passes
 4 x --max-result-mib + 256 MiB, the longest-running statement is canceled.
-Logs go to stderr.
+Server-side cursors are declined: a result is sent at once. A connection
+idle for --idle-timeout is closed with MySQL error 4031.
+
+Logs go to stderr, at most 20 lines per kind every 10 s about connections
+and failed statements, and one line per kind about rejected logins and
+packets; a count of the lines left out follows each interval.
 
 On SIGINT or SIGTERM the server stops accepting clients, lets running
 statements end within --grace, and exits 0.`,
@@ -89,14 +97,15 @@ statements end within --grace, and exits 0.`,
 	f.IntVar(&opts.maxRows, "max-rows", 1000000, "fail a statement whose result has more `rows` than this (0: no limit)")
 	f.Int64Var(&opts.maxResultMiB, "max-result-mib", 512, "fail a statement whose result values add up to more than this many `MiB` (0: no limit)")
 	f.IntVar(&opts.maxConnections, "max-connections", 100, "reject clients beyond this `number` at once (0: no limit)")
+	f.DurationVar(&opts.idleTimeout, "idle-timeout", 10*time.Minute, "close a logged-in connection that sends no statement for this `duration` (0: no limit)")
 	f.DurationVar(&opts.grace, "grace", 10*time.Second, "on SIGINT or SIGTERM, let running statements end within this `duration`")
 	f.StringVar(&opts.huntsDir, "hunts", "", "`directory` of extra hunt files (.sql) to serve beside the built-in hunts")
 	return cmd
 }
 
 func (a *app) runServe(ctx context.Context, opts serveOptions) error {
-	if opts.queryTimeout < 0 || opts.maxRows < 0 || opts.maxResultMiB < 0 || opts.maxConnections < 0 || opts.grace < 0 {
-		return errors.New("--query-timeout, --max-rows, --max-result-mib, --max-connections and --grace take 0 or more")
+	if opts.queryTimeout < 0 || opts.maxRows < 0 || opts.maxResultMiB < 0 || opts.maxConnections < 0 || opts.idleTimeout < 0 || opts.grace < 0 {
+		return errors.New("--query-timeout, --max-rows, --max-result-mib, --max-connections, --idle-timeout and --grace take 0 or more")
 	}
 	if opts.requireTLS && opts.tlsCert == "" {
 		return errors.New("--require-tls needs a certificate: give --tls-cert and --tls-key")
@@ -128,6 +137,7 @@ func (a *app) runServe(ctx context.Context, opts serveOptions) error {
 		MaxRows:        opts.maxRows,
 		MaxResultBytes: opts.maxResultMiB << 20,
 		MaxConnections: opts.maxConnections,
+		IdleTimeout:    opts.idleTimeout,
 		Logger:         logger,
 	})
 	if err != nil {

@@ -222,6 +222,47 @@ func TestServe(t *testing.T) {
 		srv.wantServing(t, anyUser)
 	})
 
+	t.Run("idle_timeout", func(t *testing.T) {
+		t.Parallel()
+		requireMariadb(t)
+		srv := startServer(t, bin, serverSetup{proc: cleanTree, flags: []string{"--idle-timeout", "500ms"}})
+
+		// mariadb reads its statements from a pipe. The second comes twice
+		// the idle timeout after the first one's result, so the server
+		// closes the connection in between.
+		ctx, cancel := context.WithTimeout(context.Background(), clientBound)
+		defer cancel()
+		cmd := exec.CommandContext(ctx, "mariadb", "--no-defaults", "--host", "127.0.0.1", "--port", strconv.Itoa(srv.port),
+			"--user", "procsql", "--batch", "--unbuffered", "--connect-timeout=10", "procsql")
+		cmd.Env = slices.Clone(plainEnv)
+		var stdout, stderr livetest.Buffer
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		stdin, err := cmd.StdinPipe()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		io.WriteString(stdin, "SELECT 1 AS first;\n")
+		for !strings.Contains(stdout.String(), "first") && ctx.Err() == nil {
+			time.Sleep(10 * time.Millisecond)
+		}
+		time.Sleep(time.Second)
+		io.WriteString(stdin, "SELECT 2 AS second;\n")
+		stdin.Close()
+		r := mariadbResult{query: "SELECT 2 after 1s idle", err: cmd.Wait(), timedOut: ctx.Err() != nil}
+		r.stdout, r.stderr = stdout.String(), stderr.String()
+		if !strings.Contains(r.stdout, "first") {
+			t.Errorf("mariadb printed %q, want the result of the first statement", r.stdout)
+		}
+		wantMariadbError(t, r, 4031)
+		srv.wantServing(t, anyUser)
+		if log := srv.log(); !strings.Contains(log, `msg="closed an idle connection"`) {
+			t.Errorf("log has no line about the idle connection:\n%s", log)
+		}
+	})
+
 	t.Run("max_rows", func(t *testing.T) {
 		t.Parallel()
 		requireMariadb(t)
