@@ -272,10 +272,9 @@ func openTarFS(p string, format Format, limits Limits, keep func(string) bool) (
 	}
 	// The tar reader stops at the end-of-archive blocks. Reading on to the
 	// end of the gzip stream makes the gzip reader check its CRC-32 and
-	// length. What follows the end blocks may only be the zeros that tar
-	// pads its last record with: anything else, such as a second archive
-	// appended to the file or another gzip member, would be data that
-	// procsql ignored while tar -x extracts it.
+	// length. Only the zeros that pad tar's last record may follow the end
+	// blocks. Anything else, such as a second archive or another gzip
+	// member, would be data that tar -x extracts and procsql would miss.
 	if err := checkZeroTail(bounded); err != nil {
 		return nil, err
 	}

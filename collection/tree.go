@@ -1,8 +1,8 @@
 // Package collection opens the output of other triage collectors, UAC and
 // CatScale, as a source.Source. Each importer turns the collector's text
 // files back into the /proc layout that the tables read, so the tables parse
-// a collection exactly as they parse the live /proc or a snapshot, and what
-// a collector did not keep reads as not collected (NULL), not as an error.
+// a collection exactly as they parse the live /proc or a snapshot. What a
+// collector did not keep reads as not collected (NULL), not as an error.
 package collection
 
 import (
@@ -234,9 +234,9 @@ func (t *Tree) Hash(name string) (source.Digest, error) {
 	return source.Digest{}, t.missing("hash", name)
 }
 
-// ProbePIDs implements source.Source. A collection holds no lookups by
-// number, so the probe was not collected: pid_probe is empty and its
-// warning says so, rather than showing probes that never happened.
+// ProbePIDs implements source.Source. A collection contains no lookups by
+// number, so it returns ErrNotCollected: pid_probe is then empty with a
+// warning instead of showing probes that never happened.
 func (t *Tree) ProbePIDs(max int) ([]int, error) {
 	return nil, notCollected("probe", strconv.Itoa(max))
 }
