@@ -14,6 +14,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/dolthub/go-mysql-server/sql"
 
@@ -201,6 +202,18 @@ func TestLargeArgumentsCapture(t *testing.T) {
 		cmd.Wait()
 	}()
 	pid := cmd.Process.Pid
+	// Start returns once the child is forked, maybe before its execve has
+	// replaced the arguments and environment, so wait for its cmdline.
+	for deadline := time.Now().Add(10 * time.Second); ; {
+		data, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+		if bytes.Contains(data, []byte("TestLargeArgumentsChild")) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("pid %d has not run its execve after 10 s", pid)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 
 	live, err := source.NewDir("/proc")
 	if err != nil {
