@@ -290,7 +290,7 @@ func checkZeroTail(r io.Reader) error {
 		n, err := r.Read(buf)
 		for i, b := range buf[:n] {
 			if b != 0 {
-				return fmt.Errorf("%w: data follows the end of the tar archive, %d bytes after its end blocks: the file holds more than one archive or was appended to; extract it and check what follows", ErrCorrupt, offset+int64(i))
+				return fmt.Errorf("%w: invalid data %d bytes after the end of the tar archive: the file contains more than one archive or was appended to; extract it and check what follows", ErrCorrupt, offset+int64(i))
 			}
 		}
 		offset += int64(n)

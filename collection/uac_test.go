@@ -327,7 +327,7 @@ func TestCollectionAbsentPID(t *testing.T) {
 }
 
 // TestUACWithoutHashLists checks that a collection made without hashing
-// says that it cannot be checked.
+// reports that it cannot be checked.
 func TestUACWithoutHashLists(t *testing.T) {
 	var entries []uacEntry
 	for _, e := range readUACEntries(t) {

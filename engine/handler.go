@@ -37,7 +37,7 @@ func (h *handler) NewConnection(c *mysql.Conn) {
 func (h *handler) ConnectionClosed(c *mysql.Conn) {
 	// go-mysql-server's ConnectionClosed builds a session through
 	// Server.newSession for a connection that has none, so the server
-	// forgets the session after it.
+	// deletes the session only after that call.
 	h.inner.ConnectionClosed(c)
 	h.srv.connectionClosed(c)
 }

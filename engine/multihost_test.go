@@ -172,7 +172,7 @@ func TestSystemHasRowPerSource(t *testing.T) {
 }
 
 // TestHostConditionSkipsOtherSources checks that a condition on host leaves
-// the other host unread, and that EXPLAIN says which sources a scan reads.
+// the other host unread, and that EXPLAIN names the sources a scan reads.
 func TestHostConditionSkipsOtherSources(t *testing.T) {
 	eng, web1, web2 := twoHosts(t)
 	q := "SELECT pid, name FROM processes WHERE host = 'web2'"
@@ -210,7 +210,7 @@ func TestHostConditionSkipsOtherSources(t *testing.T) {
 }
 
 // TestWarningsNameTheirHost checks that with several sources each read
-// failure says which host it happened on.
+// failure names the host it happened on.
 func TestWarningsNameTheirHost(t *testing.T) {
 	eng, _, _ := twoHosts(t)
 	res := query(t, eng, "SELECT host, pid, fd FROM fds")

@@ -165,7 +165,7 @@ func (e *Engine) NewServer(cfg ServerConfig) (*Server, error) {
 // already applies the connection limit, and the login applies RequireTLS,
 // because the vitess check rejects without a MySQL error number or a log
 // line. vitess gets the TLS configuration only to offer TLS in its
-// greeting: the connection guard ends TLS before vitess sees a request for
+// greeting: the connection guard ends TLS before vitess reads a request for
 // it.
 func (s *Server) gmsConfig() server.Config {
 	return server.Config{

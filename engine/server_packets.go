@@ -105,7 +105,7 @@ type guardConfig struct {
 // header: it sends MySQL error 1153 for a packet over the limit and closes
 // the connection before vitess reads the whole header.
 //
-// It also ends TLS itself, so that it sees the packets of TLS connections
+// It also ends TLS itself, so that it reads the packets of TLS connections
 // too: when a client's first packet requests TLS, the guard completes the
 // TLS handshake and passes vitess the decrypted packets that follow, as if
 // the client had not requested TLS. vitess never sees the request, so the

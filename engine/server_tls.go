@@ -36,7 +36,7 @@ func (g *packetGuard) readFirstPacket() error {
 }
 
 // startTLS runs the server side of the TLS handshake. The client numbered
-// its request 1, which vitess never sees, so from here until the login
+// its request 1, which vitess never reads, so from here until the login
 // ends the guard lowers the client's sequence numbers by one and raises
 // the server's.
 func (g *packetGuard) startTLS() error {

@@ -10,8 +10,8 @@ import (
 )
 
 // The columns that the engine appends to every table read from a source,
-// after the table's own columns, so that rows of several hosts can be told
-// apart and joined per host.
+// after the table's own columns, so that rows of several hosts can be
+// distinguished and joined per host.
 const (
 	// HostColumn holds the label of the row's source: its host name, made
 	// unique among the loaded sources by labelSources.

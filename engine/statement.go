@@ -11,8 +11,8 @@ import (
 
 type statementKey struct{}
 
-// statement is what one statement reads through: one tables.Reader per
-// source, made when a table first reads that source, so a statement that
+// statement is the set of readers of one statement: one tables.Reader per
+// source, made when a table first reads that source. A statement that
 // touches one host leaves the others unread. start is the captured_at of
 // live sources.
 type statement struct {

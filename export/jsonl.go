@@ -127,7 +127,11 @@ func base64Object(s string) map[string]string {
 
 // appendJSON appends the encoding of a string or a map of strings. The
 // error is ignored because encoding/json fails only on types such as
-// channels, functions and NaN floats, which these cannot contain.
+// channels, functions and NaN floats, and the callers pass only strings and
+// maps of strings.
+//
+// NOTE: the JSON value rules here (booleans, times, base64 for invalid
+// text) repeat those of package output, which does not export them.
 func appendJSON(buf []byte, v any) []byte {
 	b, _ := json.Marshal(v)
 	return append(buf, b...)

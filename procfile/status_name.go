@@ -4,7 +4,7 @@ import "strings"
 
 // UnescapeStatusName returns comm from the value of the "Name:" line of
 // /proc/<pid>/status. The kernel writes a newline in the name as `\n` and a
-// backslash as `\\`, so that the line stays one line; stat's field 2 holds
+// backslash as `\\`, so that the line stays one line. Stat's field 2 contains
 // the raw bytes. Other backslashes are kept as they are.
 func UnescapeStatusName(value string) string {
 	if !strings.Contains(value, `\`) {
